@@ -1,0 +1,41 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+
+from runtime.config import Settings, load_settings
+from runtime.db import Database, open_database
+
+
+def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask:
+    """Build an app. ``probe`` checks the database (and Redis) answer, raising a one-line ConfigError."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = Flask("runtime")
+    app.config.update(SECRET_KEY=settings.secret_key, VECTIS=settings, JSON_SORT_KEYS=False)
+
+    database = open_database(settings.database_url)
+    if probe:
+        database.probe()
+    app.extensions["vectis.db"] = database
+
+    from runtime import jobs, observability, packs
+    from runtime.definitions import live
+    from runtime.graphql import view
+
+    packs.init_app(app)
+    jobs.init_app(app)
+    live.init_app(app)
+    view.init_app(app)
+    observability.init_app(app)
+    return app
+
+
+def settings() -> Settings:
+    return current_app.config["VECTIS"]
+
+
+def database() -> Database:
+    return current_app.extensions["vectis.db"]

@@ -1,0 +1,153 @@
+"""Settings, read once from ``VECTIS_*`` environment variables.
+
+Every setting is documented in ``docs/configuration.md``; a value that cannot be used raises
+:class:`ConfigError`, whose message is the one line shown at start-up.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from runtime.errors import ConfigError
+
+#: Project root: the folder holding ``runtime/``, ``definitions/`` and ``var/``.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_var_dir() -> Path:
+    return Path(os.environ.get("VECTIS_VAR_DIR") or ROOT / "var")
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: SQLAlchemy URL. ``sqlite:///path`` (default, a file under ``var/``) or ``postgresql://…``.
+    database_url: str = ""
+    #: ``redis://host:port/db``. Empty means no Redis: jobs run in-process.
+    redis_url: str = ""
+    #: Signs sessions and bearer tokens. Defaults to a random key kept in ``var/secret_key``.
+    secret_key: str = ""
+    #: Folder for the SQLite file and the generated secret key.
+    var_dir: Path = field(default_factory=_default_var_dir)
+    #: Extra folders scanned for extension packs, besides ``extensions/`` (``os.pathsep``-separated).
+    extension_dirs: tuple[Path, ...] = ()
+    #: Pack names never loaded, even when found.
+    disabled_packs: frozenset[str] = frozenset()
+    #: Access-token lifetime in seconds.
+    access_token_ttl: int = 900
+    #: Refresh-token lifetime in seconds.
+    refresh_token_ttl: int = 14 * 24 * 3600
+    #: Deepest GraphQL selection accepted.
+    graphql_max_depth: int = 10
+    #: Highest GraphQL query cost accepted (one per field, lists multiplied by ``first``).
+    graphql_max_cost: int = 5000
+    #: How often a process checks the database for newly published definitions, in seconds.
+    definitions_poll_seconds: float = 1.0
+    #: Seconds between in-process sweep runs when there is no Redis.
+    sweep_interval_seconds: int = 60
+    #: Start the in-process sweep timer (off in tests, which call sweeps directly).
+    run_sweeps_in_process: bool = True
+    #: Log level name.
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV = {
+    "database_url": "VECTIS_DATABASE_URL",
+    "redis_url": "VECTIS_REDIS_URL",
+    "secret_key": "VECTIS_SECRET_KEY",
+    "extension_dirs": "VECTIS_EXTENSION_DIRS",
+    "disabled_packs": "VECTIS_DISABLED_PACKS",
+    "access_token_ttl": "VECTIS_ACCESS_TOKEN_TTL",
+    "refresh_token_ttl": "VECTIS_REFRESH_TOKEN_TTL",
+    "graphql_max_depth": "VECTIS_GRAPHQL_MAX_DEPTH",
+    "graphql_max_cost": "VECTIS_GRAPHQL_MAX_COST",
+    "definitions_poll_seconds": "VECTIS_DEFINITIONS_POLL_SECONDS",
+    "sweep_interval_seconds": "VECTIS_SWEEP_INTERVAL_SECONDS",
+    "run_sweeps_in_process": "VECTIS_RUN_SWEEPS_IN_PROCESS",
+    "log_level": "VECTIS_LOG_LEVEL",
+}
+
+
+def _convert(name: str, env_name: str, raw: str, kind: type):
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return lowered in {"1", "true", "yes", "on"}
+        if kind in (int, float):
+            value = kind(raw)
+            if value <= 0:
+                raise ValueError(raw)
+            return value
+    except ValueError:
+        raise ConfigError(f"{env_name}: expected a positive {kind.__name__}, got {raw!r}") from None
+    if name == "extension_dirs":
+        return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+    if name == "disabled_packs":
+        return frozenset(p.strip() for p in raw.split(",") if p.strip())
+    return raw
+
+
+def normalize_database_url(url: str) -> str:
+    """Validate the URL's scheme and pin PostgreSQL to the psycopg 3 driver."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        return "postgresql+psycopg" + url[len(scheme):]
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") and url != "sqlite://":
+            raise ConfigError(f"VECTIS_DATABASE_URL: expected sqlite:///path/to/file.db, got {url!r}")
+        return url
+    raise ConfigError(
+        f"VECTIS_DATABASE_URL: unsupported scheme {scheme or '(none)'!r} in {url!r};"
+        " use sqlite:///path or postgresql://user@host/db"
+    )
+
+
+def _check_redis_url(url: str) -> str:
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"VECTIS_REDIS_URL: expected redis://host:port/db, got {url!r}")
+    return url
+
+
+def _secret_key(var_dir: Path) -> str:
+    """A stable random key for a development machine, kept next to the SQLite file."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build settings from the environment, then apply keyword overrides (used by tests)."""
+    environ = os.environ if environ is None else environ
+    types = {f.name: f.type for f in fields(Settings)}
+    values = {}
+    for name, env_name in _ENV.items():
+        raw = environ.get(env_name)
+        if raw not in (None, ""):
+            kind = {"int": int, "float": float, "bool": bool}.get(str(types[name]), str)
+            values[name] = _convert(name, env_name, raw, kind)
+    if environ.get("VECTIS_VAR_DIR"):
+        values["var_dir"] = Path(environ["VECTIS_VAR_DIR"])
+    settings = replace(Settings(), **values)
+    settings = replace(settings, **overrides)
+    var_dir = Path(settings.var_dir)
+    database_url = settings.database_url or f"sqlite:///{var_dir / 'vectis.db'}"
+    return replace(
+        settings,
+        var_dir=var_dir,
+        database_url=normalize_database_url(database_url),
+        redis_url=_check_redis_url(settings.redis_url),
+        secret_key=settings.secret_key or _secret_key(var_dir),
+    )

@@ -1,0 +1,32 @@
+"""Shared column helpers for SQLModel models. Each domain module keeps its own models."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field
+
+from runtime.clock import utcnow
+from runtime.db import UTCDateTime
+
+
+def timestamp_field(*, nullable: bool = False, default_now: bool = True, index: bool = False) -> Any:
+    """A timezone-aware UTC timestamp column, defaulting to the runtime clock's now."""
+    kwargs: dict[str, Any] = {"sa_column": Column(UTCDateTime(), nullable=nullable, index=index)}
+    if default_now:
+        kwargs["default_factory"] = utcnow
+    else:
+        kwargs["default"] = None
+    return Field(**kwargs)
+
+
+def json_field(*, default_factory=list) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+def all_models() -> None:
+    """Import every module that defines tables, so ``SQLModel.metadata`` is complete."""
+    import runtime.auth.models  # noqa: F401
+    import runtime.definitions.models  # noqa: F401
+    import runtime.packs.models  # noqa: F401
