@@ -75,12 +75,12 @@ _ENV = {
 
 
 def _convert(name: str, env_name: str, raw: str, kind: type):
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ConfigError(f"{env_name}: expected true or false, got {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
     try:
-        if kind is bool:
-            lowered = raw.strip().lower()
-            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(raw)
-            return lowered in {"1", "true", "yes", "on"}
         if kind in (int, float):
             value = kind(raw)
             if value <= 0:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
@@ -49,11 +49,14 @@ class UTCDateTime(TypeDecorator):
 
 
 def _is_retryable(exc: BaseException) -> bool:
+    """Serialization failure, deadlock, a locked SQLite file, or a unique key taken by a concurrent
+    insert: running the whole unit of work again sees the other transaction's row and decides anew."""
     if isinstance(exc, OperationalError) and "database is locked" in str(exc):
         return True
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    return isinstance(exc, DBAPIError) and sqlstate in ("40001", "40P01")
+    if isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(exc):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and sqlstate in ("40001", "40P01", "23505")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -134,3 +134,17 @@ def frozen_clock():
     clock.freeze(datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc))
     yield clock
     clock.unfreeze()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    seen = set()  # reports carry node ids like test_x[sqlite] or test_x[postgres-case]
+    for key in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(key, []):
+            for backend in BACKENDS:
+                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid or f"-{backend}-" in report.nodeid:
+                    seen.add(backend)
+    terminalreporter.write_line(f"vectis backends exercised: {', '.join(sorted(seen)) or 'none'}")
+    if not PG_URL:
+        terminalreporter.write_line("vectis backends skipped: postgres (VECTIS_TEST_DATABASE_URL not set)")
+    if not REDIS_URL:
+        terminalreporter.write_line("vectis redis skipped: VECTIS_TEST_REDIS_URL not set, jobs ran in-process only")

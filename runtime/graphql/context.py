@@ -1,0 +1,59 @@
+"""What resolvers get in ``info.context``, and the one way to return business errors as data."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask
+from sqlmodel import Session
+
+from runtime.auth.permissions import Actor, require
+from runtime.errors import BusinessError, BusinessErrors
+
+
+@dataclass
+class Context:
+    app: Flask
+    actor: Actor
+    request: Any
+
+    @property
+    def db(self):
+        return self.app.extensions["vectis.db"]
+
+    @property
+    def settings(self):
+        return self.app.config["VECTIS"]
+
+    def require(self, permission: str) -> None:
+        require(self.actor, permission)
+
+
+def context_of(info) -> Context:
+    return info.context
+
+
+def payload(resolver: Callable[..., dict]) -> Callable[..., dict]:
+    """Wrap a mutation resolver: a :class:`BusinessError` becomes ``{"errors": [...]}`` in the payload.
+
+    The resolver's database work must run in one transaction (``ctx.db.run``), so a refusal
+    leaves the database as it was.
+    """
+
+    @functools.wraps(resolver)
+    def wrapper(*args, **kwargs) -> dict:
+        try:
+            result = resolver(*args, **kwargs)
+        except BusinessErrors as exc:
+            return {"errors": [e.as_dict() for e in exc.errors]}
+        except BusinessError as exc:
+            return {"errors": [exc.as_dict()]}
+        result.setdefault("errors", [])
+        return result
+
+    return wrapper
+
+
+def in_transaction(info, work: Callable[[Session], Any]) -> Any:
+    return context_of(info).db.run(work)

@@ -1,0 +1,97 @@
+"""``/graphql``: the explorer on GET, execution on POST."""
+from __future__ import annotations
+
+import logging
+import time
+
+from ariadne import graphql_sync
+from ariadne.explorer import ExplorerGraphiQL
+from flask import Blueprint, Flask, current_app, jsonify, request
+from graphql import GraphQLError
+
+from runtime.auth.permissions import ANONYMOUS, Actor
+from runtime.auth.service import authenticate_bearer
+from runtime.errors import AuthError
+from runtime.graphql.context import Context
+from runtime.graphql.limits import validation_rules
+from runtime.graphql.schema import build_schema
+
+log = logging.getLogger(__name__)
+error_log = logging.getLogger("runtime.graphql.errors")
+error_log.addFilter(
+    # Refusals the caller caused are answers, not faults: keep them out of the error log.
+    lambda record: not (record.exc_info and isinstance(record.exc_info[1], AuthError))
+    and not isinstance(getattr(record.exc_info[1] if record.exc_info else None, "original_error", None), AuthError)
+)
+blueprint = Blueprint("graphql", __name__)
+explorer = ExplorerGraphiQL(title="Vectis GraphQL")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"])
+    app.register_blueprint(blueprint)
+
+
+def format_error(error: GraphQLError, debug: bool = False) -> dict:
+    """Auth failures carry ``extensions.code``; unexpected failures never leak a traceback."""
+    formatted = error.formatted
+    original = error.original_error
+    if isinstance(original, AuthError):
+        formatted["extensions"] = {"code": original.code}
+    elif original is not None:
+        log.error("unhandled error in resolver", exc_info=original)
+        formatted["message"] = "internal error"
+        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR"}
+    elif "extensions" not in formatted or "code" not in formatted.get("extensions", {}):
+        formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED"
+    return formatted
+
+
+def _actor() -> Actor:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("Authorization: expected 'Bearer <token>'")
+    with current_app.extensions["vectis.db"].session() as session:
+        return authenticate_bearer(session, current_app.config["VECTIS"], token.strip())
+
+
+@blueprint.get("/graphql")
+def explore():
+    return explorer.html(None), 200
+
+
+@blueprint.post("/graphql")
+def execute():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify({"errors": [{"message": "body: expected a JSON object with 'query'",
+                                    "extensions": {"code": "BAD_REQUEST"}}]}), 400
+    try:
+        actor = _actor()
+    except AuthError as exc:
+        return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 401
+    settings = current_app.config["VECTIS"]
+    variables = data.get("variables") if isinstance(data.get("variables"), dict) else None
+    started = time.perf_counter()
+    success, result = graphql_sync(
+        current_app.extensions["vectis.graphql_schema"],
+        data,
+        context_value=Context(current_app._get_current_object(), actor, request),
+        validation_rules=validation_rules(settings.graphql_max_depth, settings.graphql_max_cost, variables),
+        error_formatter=format_error,
+        debug=current_app.debug,
+        logger=error_log,
+    )
+    outcome = "ok" if success and not result.get("errors") else "error"
+    _observe(data.get("operationName"), time.perf_counter() - started, outcome)
+    # Executed operations answer 200 even with field errors; unparsable or invalid ones 400.
+    return jsonify(result), 200 if "data" in result else 400
+
+
+def _observe(operation: str | None, seconds: float, outcome: str) -> None:
+    from runtime.observability import observe_graphql
+
+    observe_graphql(operation, seconds, outcome)

@@ -1,0 +1,17 @@
+"""Serving the app for development and the demo (production runs a WSGI server on ``runtime.wsgi:app``)."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from werkzeug.serving import run_simple
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    from runtime.jobs import start_sweep_timer
+
+    settings = app.config["VECTIS"]
+    if not settings.redis_url and settings.run_sweeps_in_process:
+        start_sweep_timer(app)
+        click.echo(f"no Redis configured: jobs run in-process, sweeps every {settings.sweep_interval_seconds}s")
+    click.echo(f"Vectis on http://{host}:{port}/graphql (GraphQL explorer in a browser)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

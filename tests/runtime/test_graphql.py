@@ -1,0 +1,66 @@
+from tests.runtime.helpers import gql
+
+
+def test_explorer_is_served_on_get(client):
+    response = client.get("/graphql")
+
+    assert response.status_code == 200
+    assert b"<html" in response.data.lower()
+
+
+def _limit(app, **changes):
+    from dataclasses import replace
+
+    app.config["VECTIS"] = replace(app.config["VECTIS"], **changes)
+
+
+DEEP = "query Deep { viewer { email } server { version } }"
+
+
+def test_query_within_the_depth_limit_runs(app, client):
+    _limit(app, graphql_max_depth=2)
+
+    response = gql(client, DEEP)
+
+    assert response.status_code == 200
+    assert response.get_json()["data"]["viewer"] is None
+
+
+def test_query_deeper_than_the_limit_is_refused_with_a_clear_error(app, client):
+    _limit(app, graphql_max_depth=1)
+
+    response = gql(client, DEEP)
+
+    assert response.status_code == 400
+    [error] = response.get_json()["errors"]
+    assert error["message"] == "query depth 2 exceeds the limit of 1 (operation Deep)"
+    assert error["extensions"] == {"code": "QUERY_TOO_DEEP", "depth": 2, "maxDepth": 1}
+
+
+def test_fragments_count_towards_depth(app, client):
+    _limit(app, graphql_max_depth=1)
+
+    response = gql(client, "query F { ...V } fragment V on Query { viewer { email } }")
+
+    assert response.get_json()["errors"][0]["message"] == "query depth 2 exceeds the limit of 1 (operation F)"
+
+
+def test_query_costlier_than_the_limit_is_refused(app, client):
+    _limit(app, graphql_max_cost=3)
+
+    response = gql(client, "{ server { version } viewer { email roles permissions } }")
+
+    assert response.status_code == 400
+    [error] = response.get_json()["errors"]
+    assert "exceeds the maximum cost of 3" in error["message"]
+
+
+def test_malformed_body_is_a_bad_request(client):
+    response = client.post("/graphql", data="nope", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+def test_server_info(client):
+    assert gql(client, "{ server { version } }").get_json() == {"data": {"server": {"version": "0.1.0"}}}
