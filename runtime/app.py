@@ -1,8 +1,6 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app
 
 from runtime.config import Settings, load_settings
@@ -12,7 +10,6 @@ from runtime.db import Database, open_database
 def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask:
     """Build an app. ``probe`` checks the database (and Redis) answer, raising a one-line ConfigError."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Flask("runtime")
     app.config.update(SECRET_KEY=settings.secret_key, VECTIS=settings, JSON_SORT_KEYS=False)
 

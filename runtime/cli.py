@@ -1,6 +1,7 @@
 """The ``vectis`` command, built on Flask's CLI."""
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -10,11 +11,18 @@ from flask.cli import FlaskGroup, with_appcontext
 from runtime.errors import ConfigError
 
 
+#: Commands that run a long-lived process and log at ``VECTIS_LOG_LEVEL``; the others log warnings only.
+SERVING_COMMANDS = {"serve", "demo"}
+
+
 def _create_app():
     from runtime.app import create_app
 
     # Commands that need the database probe it themselves: `definitions validate` must work without one.
-    return create_app(probe=False)
+    app = create_app(probe=False)
+    if click.get_current_context().info_name not in SERVING_COMMANDS:
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -108,11 +116,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 def _register_subcommands() -> None:
     from runtime.definitions.cli import definitions
-    from runtime.jobs.cli import cron, worker
+    from runtime.jobs.cli import cron_command, worker_command
 
     cli.add_command(definitions)
-    cli.add_command(worker)
-    cli.add_command(cron)
+    cli.add_command(worker_command)
+    cli.add_command(cron_command)
 
 
 _register_subcommands()

@@ -10,6 +10,8 @@ PERMISSIONS: dict[str, str] = {
     "definitions.read": "Read definitions, their history and validation results.",
     "definitions.publish": "Publish and roll back definitions.",
     "users.manage": "Create users and assign roles.",
+    "orders.ship": "Mark orders shipped (the `ship` transition of the order machine).",
+    "orders.cancel": "Cancel placed orders (the `cancel` transition of the order machine).",
 }
 
 

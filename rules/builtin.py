@@ -1,0 +1,9 @@
+"""The kinds Vectis ships with; importing this module registers them.
+
+A new kind is a module that calls :func:`rules.kinds.register_kind`, imported here (or by the
+extension that provides it); the pipeline itself never changes.
+"""
+
+from rules import automation, label, state_machine  # noqa: F401
+
+KINDS = ("automation", "label", "state_machine")
