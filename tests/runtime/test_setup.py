@@ -1,0 +1,48 @@
+"""`vectis db upgrade` and `vectis demo`: shipped definitions become live, idempotently."""
+from runtime.definitions import store
+from runtime.definitions.environment import build_environment
+from runtime.demo import load_demo
+from runtime.setup import upgrade
+from tests.runtime.helpers import gql, login
+
+SHIPPED = [("label", "bestseller"), ("state_machine", "order"), ("state_machine", "reservation")]
+
+
+def _live(database):
+    with database.session() as session:
+        return {(r.kind, r.name): (r.revision, r.author) for r in store.all_live(session)}
+
+
+def test_upgrade_publishes_every_shipped_definition_once(app, database):
+    first = list(upgrade(app))
+    second = list(upgrade(app))
+
+    assert _live(database) == {key: (1, "system") for key in SHIPPED}
+    assert first[-1] == "definitions: 3 shipped, 3 changed"
+    assert second[-1] == "definitions: 3 shipped, 0 changed"
+
+
+def test_upgrade_keeps_a_revision_a_merchandiser_published(app, database):
+    list(upgrade(app))
+    env = build_environment(app.extensions["vectis.registry"])
+    with database.session() as session:
+        source = store.live(session, "label", "bestseller").source
+    edited = source.replace("sales_30d: {gt: 100}", "sales_30d: {gt: 150}").replace("sales_30d: 250", "sales_30d: 300")
+    database.run(lambda s: store.publish(s, edited, env, author="merch@example.test"))
+
+    list(upgrade(app))
+
+    assert _live(database)[("label", "bestseller")] == (2, "merch@example.test")
+
+
+def test_demo_store_loads_users_and_definitions_idempotently(app, client, database):
+    list(upgrade(app))
+
+    lines = list(load_demo(app))
+    again = list(load_demo(app))
+
+    assert "demo definition label/clearance: revision 1" in lines
+    assert not any(line.startswith("demo definition") for line in again)
+    token = login(client, "merch@demo.vectis.dev", "demo-merch-password")
+    data = gql(client, '{ definition(kind: "label", name: "clearance") { revision author } }', token=token).get_json()
+    assert data == {"data": {"definition": {"revision": 1, "author": "demo"}}}
