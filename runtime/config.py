@@ -51,6 +51,8 @@ class Settings:
     run_sweeps_in_process: bool = True
     #: Log level name.
     log_level: str = "INFO"
+    #: ``text`` or ``json`` (one JSON object per line, with the request id).
+    log_format: str = "text"
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +73,7 @@ _ENV = {
     "sweep_interval_seconds": "VECTIS_SWEEP_INTERVAL_SECONDS",
     "run_sweeps_in_process": "VECTIS_RUN_SWEEPS_IN_PROCESS",
     "log_level": "VECTIS_LOG_LEVEL",
+    "log_format": "VECTIS_LOG_FORMAT",
 }
 
 

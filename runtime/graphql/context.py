@@ -17,6 +17,8 @@ class Context:
     app: Flask
     actor: Actor
     request: Any
+    #: Business refusals answered in payloads during this operation (for metrics).
+    refusals: int = 0
 
     @property
     def db(self):
@@ -42,13 +44,12 @@ def payload(resolver: Callable[..., dict]) -> Callable[..., dict]:
     """
 
     @functools.wraps(resolver)
-    def wrapper(*args, **kwargs) -> dict:
+    def wrapper(obj, info, *args, **kwargs) -> dict:
         try:
-            result = resolver(*args, **kwargs)
-        except BusinessErrors as exc:
-            return {"errors": [e.as_dict() for e in exc.errors]}
-        except BusinessError as exc:
-            return {"errors": [exc.as_dict()]}
+            result = resolver(obj, info, *args, **kwargs)
+        except (BusinessError, BusinessErrors) as exc:
+            context_of(info).refusals += 1
+            return {"errors": [e.as_dict() for e in getattr(exc, "errors", [exc])]}
         result.setdefault("errors", [])
         return result
 

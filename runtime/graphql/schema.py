@@ -40,15 +40,31 @@ def module_parts(module: str) -> tuple[str, list]:
     return sdl_path.read_text(), list(resolvers.bindables)
 
 
-def build_schema(registry: Registry) -> GraphQLSchema:
+def _make(type_defs: list[str], bindables: list) -> GraphQLSchema:
+    # camelCase in the schema, snake_case in Python: fields, dict keys and arguments alike.
+    return make_executable_schema(type_defs, *bindables, convert_names_case=True)
+
+
+def build_schema(registry: Registry, failures: dict[str, str] | None = None) -> GraphQLSchema:
+    """Core modules, then packs' SDL. A pack whose SDL or bindables break the schema is reported
+    in ``failures`` (pack name → one line), removed from the registry, and left out."""
     type_defs = [BASE_SDL.read_text()]
     bindables: list = [datetime_scalar, json_scalar, query]
     for module in CORE_MODULES:
         sdl, module_bindables = module_parts(module)
         type_defs.append(sdl)
         bindables.extend(module_bindables)
+    accepted: list = []
     for entry in registry.entries("graphql"):
-        type_defs.append(entry.value.sdl)
-        bindables.extend(entry.value.bindables)
-    # camelCase in the schema, snake_case in Python: fields, dict keys and arguments alike.
-    return make_executable_schema(type_defs, *bindables, convert_names_case=True)
+        candidate = [*accepted, entry]
+        try:
+            _make(type_defs + [e.value.sdl for e in candidate], bindables + [b for e in candidate for b in e.value.bindables])
+        except Exception as exc:  # any schema or binding error disables the pack, not the app
+            message = f"{entry.key}: GraphQL schema: {str(exc).strip().splitlines()[0]}"
+            if failures is not None:
+                failures[entry.pack] = message
+            registry.remove_pack(entry.pack)
+            accepted = [e for e in accepted if e.pack != entry.pack]
+            continue
+        accepted = candidate
+    return _make(type_defs + [e.value.sdl for e in accepted], bindables + [b for e in accepted for b in e.value.bindables])

@@ -28,7 +28,8 @@ explorer = ExplorerGraphiQL(title="Vectis GraphQL")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"])
+    failures = app.extensions.setdefault("vectis.pack_failures", {})
+    app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"], failures)
     app.register_blueprint(blueprint)
 
 
@@ -75,20 +76,32 @@ def execute():
         return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 401
     settings = current_app.config["VECTIS"]
     variables = data.get("variables") if isinstance(data.get("variables"), dict) else None
+    context = Context(current_app._get_current_object(), actor, request)
     started = time.perf_counter()
-    success, result = graphql_sync(
+    _success, result = graphql_sync(
         current_app.extensions["vectis.graphql_schema"],
         data,
-        context_value=Context(current_app._get_current_object(), actor, request),
+        context_value=context,
         validation_rules=validation_rules(settings.graphql_max_depth, settings.graphql_max_cost, variables),
         error_formatter=format_error,
         debug=current_app.debug,
         logger=error_log,
     )
-    outcome = "ok" if success and not result.get("errors") else "error"
-    _observe(data.get("operationName"), time.perf_counter() - started, outcome)
+    _observe(data.get("operationName"), time.perf_counter() - started, _outcome(result, context))
     # Executed operations answer 200 even with field errors; unparsable or invalid ones 400.
     return jsonify(result), 200 if "data" in result else 400
+
+
+def _outcome(result: dict, context: Context) -> str:
+    """``ok``, ``business_error`` (refused in a payload), ``auth_error``, ``invalid`` (not executed) or ``error``."""
+    if "data" not in result:
+        return "invalid"
+    codes = {e.get("extensions", {}).get("code") for e in result.get("errors", [])}
+    if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
+        return "auth_error"
+    if codes:
+        return "error"
+    return "business_error" if context.refusals else "ok"
 
 
 def _observe(operation: str | None, seconds: float, outcome: str) -> None:

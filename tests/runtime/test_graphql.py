@@ -64,3 +64,17 @@ def test_malformed_body_is_a_bad_request(client):
 
 def test_server_info(client):
     assert gql(client, "{ server { version } }").get_json() == {"data": {"server": {"version": "0.1.0"}}}
+
+
+def test_metrics_count_operations_by_name_and_outcome(app, client):
+    from tests.runtime.helpers import LOGIN
+
+    gql(client, LOGIN, {"email": "nobody@example.test", "password": "wrong password!"}, operation="Login")
+    gql(client, '{ definitions { name } }', operation=None)
+    gql(client, "query Server { server { version } }", operation="Server")
+
+    metrics = client.get("/metrics").get_data(as_text=True)
+
+    assert 'vectis_graphql_requests_total{operation="Login",outcome="business_error"} 1.0' in metrics
+    assert 'vectis_graphql_requests_total{operation="anonymous",outcome="auth_error"} 1.0' in metrics
+    assert 'vectis_graphql_requests_total{operation="Server",outcome="ok"} 1.0' in metrics
