@@ -21,8 +21,8 @@ def upgrade(app: Flask) -> Iterator[str]:
     yield f"database {database.safe_url}: schema up to date"
     roles = database.run(seed_roles)
     yield f"roles: {', '.join(roles)}"
-    for line in sync_install_state(app):
-        yield f"pack {line}"
+    for name, outcome in sync_install_state(app).items():
+        yield f"pack {name}: {outcome}"
     registry = app.extensions["vectis.registry"]
     env = build_environment(registry)
     outcomes = database.run(lambda s: shipped.sync(s, registry, env))

@@ -30,6 +30,8 @@ explorer = ExplorerGraphiQL(title="Vectis GraphQL")
 def init_app(app: Flask) -> None:
     failures = app.extensions.setdefault("vectis.pack_failures", {})
     app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"], failures)
+    for name in failures:  # a pack refused here is disabled like one that failed to load
+        app.extensions.get("vectis.packs", {}).pop(name, None)
     app.register_blueprint(blueprint)
 
 

@@ -17,6 +17,18 @@ class RegistrationError(VectisError):
     """A registration that cannot be accepted; the message names the key and what is wrong."""
 
 
+def _check_config_schema(key: str, schema: Any) -> None:
+    from jsonschema import Draft202012Validator, SchemaError
+
+    if not isinstance(schema, dict):
+        raise RegistrationError(f"{key}: config_schema: expected a JSON Schema object, got {type(schema).__name__}")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise RegistrationError(f"{key}: config_schema: {where}: {exc.message}") from None
+
+
 @dataclass(frozen=True)
 class Slot:
     name: str
@@ -68,6 +80,8 @@ class Registry:
         entry = Entry(pack, slot, name, value, label, config_schema)
         if entry.key in self._entries or (self._staging is not None and entry.key in self._staging):
             raise RegistrationError(f"{entry.key}: registered twice")
+        if config_schema is not None:
+            _check_config_schema(entry.key, config_schema)
         check = self.slots[slot].check
         if check is not None:
             try:
