@@ -78,7 +78,10 @@ def ready():
     body = {
         "status": "unavailable" if failed else "ready",
         "checks": checks,
-        "packs": {"failed": dict(current_app.extensions.get("vectis.pack_failures", {}))},
+        "packs": {
+            "loaded": {name: pack.manifest.version for name, pack in current_app.extensions.get("vectis.packs", {}).items()},
+            "failed": dict(current_app.extensions.get("vectis.pack_failures", {})),
+        },
     }
     if failed:
         body["failed"] = failed

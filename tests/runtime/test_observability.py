@@ -69,7 +69,7 @@ def test_ready_reports_failed_packs_without_failing(client, obs_app):
     obs_app.extensions["vectis.pack_failures"] = {"acme_tax": "extensions/acme_tax/pack.yaml:3:1: name: required"}
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.get_json()["packs"] == {"failed": {"acme_tax": "extensions/acme_tax/pack.yaml:3:1: name: required"}}
+    assert response.get_json()["packs"] == {"loaded": {}, "failed": {"acme_tax": "extensions/acme_tax/pack.yaml:3:1: name: required"}}
 
 
 def test_ready_is_503_naming_a_dead_database(client, obs_app, redis_url):
