@@ -61,7 +61,7 @@ def test_ready_on_a_working_database(client, redis_url):
     assert response.get_json() == {
         "status": "ready",
         "checks": {"database": "ok", "redis": "ok" if redis_url else "not configured"},
-        "packs": {"failed": {}},
+        "packs": {"failed": {}, "loaded": {}},
     }
 
 
