@@ -6,7 +6,6 @@ import logging
 import click
 from flask import Flask
 
-from runtime.errors import ConfigError
 from runtime.jobs.dispatcher import get_dispatcher
 from runtime.jobs.periodic import periodic_jobs
 from runtime.jobs.queues import QUEUES
@@ -18,12 +17,10 @@ EXIT_NO_REDIS = 2
 
 
 def _load_app() -> Flask:
+    """A ConfigError propagates to ``runtime.cli.main``, which prints it as one line and exits 2."""
     from runtime.app import create_app
 
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    return create_app()
 
 
 def _app_with_redis(command: str, without: str) -> Flask:
@@ -32,10 +29,7 @@ def _app_with_redis(command: str, without: str) -> Flask:
     if jobs.in_process:
         click.echo(f"vectis {command}: VECTIS_REDIS_URL is not set, so {without}; nothing to do.", err=True)
         raise SystemExit(EXIT_NO_REDIS)
-    try:
-        jobs.probe()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    jobs.probe()
     return app
 
 
