@@ -88,7 +88,7 @@ _KINDS: dict[str, KindSpec] = {}
 
 
 class KindRegistrationError(Exception):
-    pass
+    """A kind registered twice, or with a schema file that does not exist."""
 
 
 def register_kind(spec: KindSpec, *, replace: bool = False) -> KindSpec:
