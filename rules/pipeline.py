@@ -162,27 +162,28 @@ class CheckedSet:
         return None
 
 
-def iter_files(paths: Iterable[Path], origin: str | None = None) -> list[tuple[Path, str]]:
+def iter_files(paths: Iterable[Path | tuple[Path, str]], origin: str | None = None) -> list[tuple[Path, str]]:
     """(file, display path) for files and, recursively and sorted, the YAML in folders.
 
     A folder's files display as ``<folder name>/<relative path>``, or ``<origin>/<relative>``
     when ``origin`` is given (a pack name, say); a file given directly displays as given.
     """
     found = []
-    for path in paths:
-        path = Path(path)
+    for item in paths:
+        # An item may carry its own origin: (folder, "flat_rate_shipping/definitions").
+        path, item_origin = (Path(item[0]), item[1]) if isinstance(item, tuple) else (Path(item), origin)
         if path.is_dir():
-            root = origin or path.name
+            root = item_origin or path.name
             for file in sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
                 found.append((file, f"{root}/{file.relative_to(path).as_posix()}"))
         else:
-            shown = f"{origin}/{path.name}" if origin else path.as_posix()
+            shown = f"{item_origin}/{path.name}" if item_origin else path.as_posix()
             found.append((path, shown))
     return found
 
 
 def check_paths(
-    paths: Iterable[Path], env: Environment | None = None, *, origin: str | None = None
+    paths: Iterable[Path | tuple[Path, str]], env: Environment | None = None, *, origin: str | None = None
 ) -> CheckedSet:
     """Check every definition file under ``paths``; a (kind, name) defined twice is an error."""
     env = env if env is not None else Environment()

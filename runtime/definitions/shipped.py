@@ -40,18 +40,7 @@ def shipped_sources(registry: Registry) -> list[tuple[Path, str]]:
 
 def check_shipped(registry: Registry, env: Environment) -> CheckedSet:
     """Every shipped file, checked together so a name defined twice across packs is caught."""
-    checked = [check_paths([folder], env, origin=label) for folder, label in shipped_sources(registry)]
-    merged = CheckedSet([c for s in checked for c in s.checked], [e for s in checked for e in s.errors])
-    seen: dict[tuple[str, str], str] = {}
-    duplicates = []
-    for definition in merged.definitions:
-        if definition.key in seen:
-            duplicates.append(f"{definition.path}: duplicate definition {definition.kind}/{definition.name}, "
-                              f"first defined at {seen[definition.key]}")
-        seen.setdefault(definition.key, definition.path)
-    if duplicates:
-        raise ValueError("\n".join(duplicates))
-    return merged
+    return check_paths(shipped_sources(registry), env)
 
 
 def sync(session: Session, registry: Registry, env: Environment) -> list[SyncOutcome]:

@@ -3,6 +3,7 @@ from runtime.definitions import store
 from runtime.definitions.environment import build_environment
 from runtime.demo import load_demo
 from runtime.setup import upgrade
+from runtime.config import ROOT
 from tests.runtime.helpers import gql, login
 
 SHIPPED = [("label", "bestseller"), ("state_machine", "order"), ("state_machine", "reservation")]
@@ -46,3 +47,33 @@ def test_demo_store_loads_users_and_definitions_idempotently(app, client, databa
     token = login(client, "merch@demo.vectis.dev", "demo-merch-password")
     data = gql(client, '{ definition(kind: "label", name: "clearance") { revision author } }', token=token).get_json()
     assert data == {"data": {"definition": {"revision": 1, "author": "demo"}}}
+
+
+PACK_WITH_DEFINITIONS = """
+from runtime.packs.api import PackContext
+
+
+def register(pack: PackContext) -> None:
+    pack.register("definitions", "labels", pack.path / "definitions", label="Labels")
+"""
+
+
+def test_a_pack_shipping_a_name_the_core_ships_is_refused_naming_both_files(database_url, redis_url, tmp_path):
+    from runtime.app import create_app
+    from runtime.definitions.shipped import check_shipped
+    from tests.conftest import make_settings
+    from tests.runtime.test_packs_support import write_pack
+
+    folder = write_pack(tmp_path / "packs", "copycat", PACK_WITH_DEFINITIONS, provides={"definitions": ["labels"]})
+    (folder / "definitions").mkdir()
+    (folder / "definitions" / "bestseller.yaml").write_text((ROOT / "definitions/label/bestseller.yaml").read_text())
+    app = create_app(make_settings(database_url, redis_url, tmp_path, extension_dirs=(tmp_path / "packs",)))
+    registry = app.extensions["vectis.registry"]
+
+    checked = check_shipped(registry, build_environment(registry))
+
+    assert [str(e) for e in checked.errors] == [
+        "copycat/definitions/bestseller.yaml:2:1: label/bestseller: /name: "
+        "duplicate definition label/bestseller, first defined at definitions/label/bestseller.yaml:2"
+    ]
+    app.extensions["vectis.db"].dispose()
