@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rules.facts import ANY, BOOLEAN, MISSING, NUMBER, STRING, UnknownField, get_path
+from rules.facts import ANY, BOOLEAN, NUMBER, STRING, UnknownField
 from rules.suggestions import hint
 from rules.yamlsource import pointer_join
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.conditions import (
-    _ORDER, _SYMBOLS, All, AnyOf, Call, Compare, Exists, Matches, Node, Report, check, dotted,
+    _ORDER, _SYMBOLS, All, AnyOf, Call, Exists, Matches, Node, Report, check, dotted,
     parse,
 )
 from rules.facts import MISSING, get_path

@@ -1,10 +1,10 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from runtime.config import Settings, load_settings
-from runtime.db import Database, open_database
+from runtime.db import open_database
 
 
 def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask:
@@ -29,10 +29,3 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     observability.init_app(app)
     return app
 
-
-def settings() -> Settings:
-    return current_app.config["VECTIS"]
-
-
-def database() -> Database:
-    return current_app.extensions["vectis.db"]

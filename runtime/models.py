@@ -1,7 +1,6 @@
 """Shared column helpers for SQLModel models. Each domain module keeps its own models."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column

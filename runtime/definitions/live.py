@@ -96,9 +96,8 @@ class LiveDefinitions:
 def _report_revisions(app: Flask, definitions) -> None:
     from runtime.observability import set_definition_revision
 
-    with app.app_context():
-        for d in definitions:
-            set_definition_revision(d.kind, d.name, d.revision)
+    for d in definitions:
+        set_definition_revision(d.kind, d.name, d.revision, app=app)
 
 
 def init_app(app: Flask) -> None:

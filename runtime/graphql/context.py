@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask
-from sqlmodel import Session
-
 from runtime.auth.permissions import Actor, require
 from runtime.errors import BusinessError, BusinessErrors
 
@@ -54,7 +52,3 @@ def payload(resolver: Callable[..., dict]) -> Callable[..., dict]:
         return result
 
     return wrapper
-
-
-def in_transaction(info, work: Callable[[Session], Any]) -> Any:
-    return context_of(info).db.run(work)
