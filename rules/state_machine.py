@@ -7,8 +7,8 @@ the target state. Effects are names only; the runtime runs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from rules.durations import parse_duration
 from rules.environment import Environment
 from rules.errors import AuthorError
+from rules.facts import FactCatalog
 from rules.kinds import KindSpec, ParsedDefinition, register_kind
 from rules.predicates import Predicate, compile_predicate
 from rules.suggestions import hint
@@ -28,6 +29,13 @@ class BlockerCode(str, Enum):
     NOT_FROM_STATE = "NOT_FROM_STATE"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     GUARD_FAILED = "GUARD_FAILED"
+    INVALID_CONTEXT = "INVALID_CONTEXT"
+
+#: Types a machine's declared ``context`` fields may have, with the Python values each accepts.
+CONTEXT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
+    "object": (dict,), "array": (list,),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class StateMachine:
     transitions: dict[str, Transition] = field(compare=False)
     timers: tuple[Timer, ...] = ()
     entity: str | None = None
+    #: Declared context fields (name → type name of :data:`CONTEXT_TYPES`) guards may read.
+    context: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
@@ -82,13 +92,40 @@ class StateMachine:
     def timer_for(self, state: str) -> Timer | None:
         return next((timer for timer in self.timers if timer.state == state), None)
 
+    def options(
+        self, state: str, entity_fact: dict | None = None, actor_permissions: Iterable[str] | None = (),
+        context: dict | None = None,
+    ) -> list[tuple[Transition, list[Blocker]]]:
+        """Every transition leaving ``state``, each with its blockers (none: it can fire now)."""
+        permissions = None if actor_permissions is None else frozenset(actor_permissions)
+        return [(t, self.can_fire(state, t.name, entity_fact, permissions, context))
+                for t in self.transitions_from(state)]
+
+    def check_context(self, context: dict | None) -> list[Blocker]:
+        """Blockers for context keys the machine does not declare or values of the wrong type."""
+        blockers = []
+        for key, value in (context or {}).items():
+            declared = self.context.get(key)
+            if declared is None:
+                known = ", ".join(sorted(self.context)) or "none"
+                blockers.append(Blocker(BlockerCode.INVALID_CONTEXT,
+                                        f"context: unknown key {key!r} (declared: {known})",
+                                        (("key", key),)))
+            elif not isinstance(value, CONTEXT_TYPES[declared]) or (
+                    isinstance(value, bool) and declared != "boolean"):
+                blockers.append(Blocker(BlockerCode.INVALID_CONTEXT,
+                                        f"context.{key}: expected a {declared}, "
+                                        f"got {type(value).__name__}", (("key", key),)))
+        return blockers
+
     def can_fire(
         self, state: str, transition: str, entity_fact: dict | None = None,
-        actor_permissions: Iterable[str] | None = (),
+        actor_permissions: Iterable[str] | None = (), context: dict | None = None,
     ) -> list[Blocker]:
         """Every reason ``transition`` cannot fire from ``state``; empty when it can.
 
         ``actor_permissions=None`` means a system actor (timers, jobs): permissions are skipped.
+        Guards read the entity's fields and ``context.<key>`` (the caller's declared context).
         """
         if state not in self.states:
             return [Blocker(BlockerCode.UNKNOWN_STATE, f"unknown state {state!r}",
@@ -97,7 +134,8 @@ class StateMachine:
         if found is None:
             return [Blocker(BlockerCode.UNKNOWN_TRANSITION, f"unknown transition {transition!r}",
                             (("transition", transition),))]
-        blockers = []
+        invalid_context = self.check_context(context)
+        blockers = list(invalid_context)
         if state not in found.sources:
             blockers.append(Blocker(
                 BlockerCode.NOT_FROM_STATE,
@@ -108,17 +146,18 @@ class StateMachine:
             blockers.append(Blocker(BlockerCode.PERMISSION_DENIED,
                                     f"needs permission {found.permission!r}",
                                     (("permission", found.permission),)))
-        if found.guard is not None and not found.guard(entity_fact or {}):
-            failed = [leaf.condition for leaf in found.guard.explain(entity_fact or {}).failures()]
+        fact = {**(entity_fact or {}), "context": context or {}}
+        if found.guard is not None and not invalid_context and not found.guard(fact):
+            failed = [leaf.condition for leaf in found.guard.explain(fact).failures()]
             blockers.append(Blocker(BlockerCode.GUARD_FAILED,
                                     "guard failed: " + "; ".join(failed),
                                     (("failed", tuple(failed)),)))
         return blockers
 
     def fire(self, state: str, transition: str, entity_fact: dict | None = None,
-             actor_permissions: Iterable[str] | None = ()) -> str:
+             actor_permissions: Iterable[str] | None = (), context: dict | None = None) -> str:
         """The target state; :class:`TransitionBlocked` when the transition cannot fire."""
-        blockers = self.can_fire(state, transition, entity_fact, actor_permissions)
+        blockers = self.can_fire(state, transition, entity_fact, actor_permissions, context)
         if blockers:
             raise TransitionBlocked(transition, blockers)
         return self.transitions[transition].target
@@ -146,6 +185,8 @@ def compile_state_machine(doc: ParsedDefinition, env: Environment) -> StateMachi
     if entity is not None and entity not in env.facts.names:
         doc.report("/entity", f"unknown fact {entity!r}", hint(entity, env.facts.names))
         entity = None
+    context = dict(data.get("context") or {})
+    guard_env, guard_fact = _guard_fact(doc, env, entity, context)
     initials = [name for name, spec in states.items() if spec.get("initial")]
     finals = frozenset(name for name, spec in states.items() if spec.get("final"))
     if not initials:
@@ -153,9 +194,9 @@ def compile_state_machine(doc: ParsedDefinition, env: Environment) -> StateMachi
     for extra in initials[1:]:
         doc.report(f"/states/{extra}/initial",
                    f"more than one initial state: {initials[0]!r} and {extra!r}")
-    transitions = {name: _transition(doc, env, name, spec, names, finals, entity)
+    transitions = {name: _transition(doc, guard_env, name, spec, names, finals, guard_fact)
                    for name, spec in data["transitions"].items()}
-    timers = [_timer(doc, name, spec["timer"], transitions, finals)
+    timers = [_timer(doc, name, spec["timer"], transitions, finals, data["transitions"])
               for name, spec in states.items() if spec.get("timer")]
     dangling = any(t.target not in names or set(t.sources) - set(names)
                    for t in transitions.values())
@@ -164,7 +205,30 @@ def compile_state_machine(doc: ParsedDefinition, env: Environment) -> StateMachi
     if doc.errors:
         return None
     return StateMachine(doc.name, initials[0], tuple(names), finals, transitions,
-                        tuple(timers), entity)
+                        tuple(timers), entity, context)
+
+
+def _guard_fact(doc, env, entity, context) -> tuple[Environment, str | None]:
+    """The fact guards type-check against: the entity's fields plus ``context.<declared key>``.
+
+    Returns an environment whose catalog holds that merged schema, and its name (``None`` when the
+    machine declares neither an entity nor a context, so guards have nothing to read).
+    """
+    if entity is None and "entity" in doc.data:
+        return env, None  # the unknown entity is reported already; guards are not checked
+    if entity is None and not context:
+        return env, None
+    base = env.facts.schemas[entity] if entity else {"type": "object",
+                                                      "additionalProperties": False}
+    if "context" in base.get("properties", {}):
+        doc.report("/entity", f"fact {entity!r} has its own field 'context', which hides the "
+                   "machine's context in guards")
+    context_schema = {"type": "object", "additionalProperties": False,
+                      "properties": {key: {"type": kind} for key, kind in context.items()}}
+    name = entity or "context"
+    merged = {**base, "properties": {**base.get("properties", {}), "context": context_schema}}
+    catalog = FactCatalog({**env.facts.schemas, name: merged})
+    return replace(env, facts=catalog), name
 
 
 def _transition(doc, env, name, spec, names, finals, entity) -> Transition:
@@ -190,7 +254,7 @@ def _transition(doc, env, name, spec, names, finals, entity) -> Transition:
     if "guard" in spec:
         if entity is None and "entity" not in doc.data:
             doc.report(f"{here}/guard", "a guard needs 'entity' naming the fact it reads "
-                       "(e.g. entity: order)", key=True)
+                       "(e.g. entity: order) or a declared 'context'", key=True)
         else:
             guard = compile_predicate(spec["guard"], f"{here}/guard", fact=entity, env=env,
                                       report=doc.report)
@@ -198,7 +262,7 @@ def _transition(doc, env, name, spec, names, finals, entity) -> Transition:
                       tuple(spec.get("effects", [])))
 
 
-def _timer(doc, state, spec, transitions, finals) -> Timer | None:
+def _timer(doc, state, spec, transitions, finals, sources) -> Timer | None:
     here = f"/states/{state}/timer"
     try:
         after = parse_duration(spec["after"])
@@ -213,6 +277,12 @@ def _timer(doc, state, spec, transitions, finals) -> Timer | None:
     elif state not in transitions[name].sources:
         doc.report(f"{here}/transition",
                    f"timer transition {name!r} does not leave state {state!r}")
+    elif "guard" in sources[name]:
+        # The sweep moves every expired row with one UPDATE; it never loads rows to test guards.
+        doc.report(f"{here}/transition",
+                   f"timer transition {name!r} has a guard; the timer sweep moves expired "
+                   "entities in bulk without evaluating guards, so a timer's transition "
+                   "cannot have one")
     return Timer(state, after, name, spec["after"]) if after else None
 
 
@@ -259,7 +329,7 @@ def run_examples(machine: StateMachine, examples: list[dict], env: Environment) 
 
 def _run_one(machine, here, given, fire, expect) -> list[tuple]:
     blockers = machine.can_fire(given["state"], fire, given.get("entity", {}),
-                                given.get("permissions", []))
+                                given.get("permissions", []), given.get("context"))
     got_codes = sorted(blocker.code.value for blocker in blockers)
     if blockers:
         outcome = "blocked " + ", ".join(f"{b.code.value} ({b.message})" for b in blockers)

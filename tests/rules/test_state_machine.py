@@ -70,3 +70,131 @@ def test_every_semantic_error_of_a_file_at_once(env):
         "p.yaml:9:18: state_machine/parcel: /transitions/reopen/from: final state 'done' has "
         "an outgoing transition 'reopen'",
     ]
+
+
+STATE_MACHINE_BROKEN = {
+    "sm_duplicate_transition.yaml": [
+        "broken/state_machine/sm_duplicate_transition.yaml:8:3: duplicate key 'ship' "
+        "(first defined at line 7)",
+    ],
+    "sm_failing_example.yaml": [
+        "broken/state_machine/sm_failing_example.yaml:14:21: state_machine/parcel: "
+        "/examples/0/expect/state: example failed: expected state 'shipped', got blocked "
+        "GUARD_FAILED (guard failed: paid == True)",
+        "broken/state_machine/sm_failing_example.yaml:17:21: state_machine/parcel: "
+        "/examples/1/expect/state: example failed: expected state 'shipped', got blocked "
+        "INVALID_CONTEXT (context.note: expected a string, got int)",
+        "broken/state_machine/sm_failing_example.yaml:19:11: state_machine/parcel: "
+        "/examples/2/fire: unknown transition 'shipp' (did you mean 'ship'?)",
+        "broken/state_machine/sm_failing_example.yaml:20:24: state_machine/parcel: "
+        "/examples/2/expect/blocked/0: unknown blocker code 'GUARD_FAILD' "
+        "(did you mean 'GUARD_FAILED'?)",
+    ],
+    "sm_final_outgoing.yaml": [
+        "broken/state_machine/sm_final_outgoing.yaml:7:5: state_machine/parcel: "
+        "/states/shipped/timer: final state 'shipped' cannot have a timer",
+        "broken/state_machine/sm_final_outgoing.yaml:11:19: state_machine/parcel: "
+        "/transitions/archive/from: final state 'shipped' has an outgoing transition 'archive'",
+    ],
+    "sm_guard_context.yaml": [
+        "broken/state_machine/sm_guard_context.yaml:15:7: state_machine/refund: "
+        "/transitions/approve/guard/context.reasn: unknown field 'context.reasn' of order "
+        "(did you mean 'context.reason'?)",
+        "broken/state_machine/sm_guard_context.yaml:16:28: state_machine/refund: "
+        "/transitions/approve/guard/context.reason/gt: $gt compares numbers, but "
+        "'context.reason' is a string field of order",
+        "broken/state_machine/sm_guard_context.yaml:17:29: state_machine/refund: "
+        "/transitions/approve/guard/context.amount/lte: $lte needs a number, got 'total'",
+    ],
+    "sm_guard_without_entity.yaml": [
+        "broken/state_machine/sm_guard_without_entity.yaml:10:5: state_machine/parcel: "
+        "/transitions/ship/guard: a guard needs 'entity' naming the fact it reads "
+        "(e.g. entity: order) or a declared 'context'",
+    ],
+    "sm_timer_guard.yaml": [
+        "broken/state_machine/sm_timer_guard.yaml:7:37: state_machine/hold: "
+        "/states/held/timer/transition: timer transition 'expire' has a guard; the timer "
+        "sweep moves expired entities in bulk without evaluating guards, so a timer's "
+        "transition cannot have one",
+    ],
+    "sm_unknown_entity.yaml": [
+        "broken/state_machine/sm_unknown_entity.yaml:3:9: state_machine/parcel: /entity: "
+        "unknown fact 'ordr' (did you mean 'order'?)",
+    ],
+}
+
+
+@pytest.mark.parametrize("file", sorted(STATE_MACHINE_BROKEN))
+def test_broken_state_machine_is_refused_with_exact_errors(broken, env, file):
+    # given a checked-in broken machine
+    source = (broken / "state_machine" / file).read_text("utf-8")
+
+    # when it is checked
+    checked = check_source(source, f"broken/state_machine/{file}", env)
+
+    # then every problem is reported at its file:line:col, and nothing compiles
+    assert [str(error) for error in checked.errors] == STATE_MACHINE_BROKEN[file]
+    assert checked.definition is None
+
+
+def test_every_state_machine_fixture_has_a_case(broken):
+    assert {p.name for p in (broken / "state_machine").glob("*.yaml")} == set(STATE_MACHINE_BROKEN)
+
+
+REFUND = """\
+kind: state_machine
+name: refund
+entity: order
+context: {reason: string, amount: number}
+states:
+  requested: {initial: true}
+  approved: {}
+  rejected: {final: true}
+  paid_out: {final: true}
+transitions:
+  approve:
+    from: requested
+    to: approved
+    permission: orders.cancel
+    guard: {context.amount: {lte: 100}, paid: true}
+  reject: {from: [requested, approved], to: rejected}
+  pay_out: {from: approved, to: paid_out}
+"""
+
+
+def test_guards_read_the_entity_and_the_declared_context(env):
+    refund = check_source(REFUND, "r.yaml", env).raise_for_errors().compiled
+
+    assert refund.can_fire("requested", "approve", {"paid": True}, ["orders.cancel"],
+                           {"amount": 80}) == []
+    blockers = refund.can_fire("requested", "approve", {"paid": True}, ["orders.cancel"],
+                               {"amount": 120, "reason": "damaged"})
+    assert [(b.code, b.message) for b in blockers] == [
+        (BlockerCode.GUARD_FAILED, "guard failed: context.amount <= 100")]
+
+
+def test_undeclared_or_mistyped_context_blocks_before_the_guard_runs(env):
+    refund = check_source(REFUND, "r.yaml", env).raise_for_errors().compiled
+
+    blockers = refund.can_fire("requested", "approve", {"paid": True}, ["orders.cancel"],
+                               {"amount": "80", "why": "x"})
+
+    assert [(b.code, b.message) for b in blockers] == [
+        (BlockerCode.INVALID_CONTEXT, "context.amount: expected a number, got str"),
+        (BlockerCode.INVALID_CONTEXT, "context: unknown key 'why' (declared: amount, reason)"),
+    ]
+
+
+def test_options_list_every_transition_from_a_state_with_its_blockers(env):
+    refund = check_source(REFUND, "r.yaml", env).raise_for_errors().compiled
+
+    options = refund.options("requested", {"paid": False}, [], {"amount": 10})
+
+    assert [(t.name, [b.code for b in blockers]) for t, blockers in options] == [
+        ("approve", [BlockerCode.PERMISSION_DENIED, BlockerCode.GUARD_FAILED]),
+        ("reject", []),
+    ]
+    # a system actor (None) skips permissions, never guards
+    assert [(t.name, [b.code for b in bs]) for t, bs in
+            refund.options("requested", {"paid": True}, None, {"amount": 10})] == [
+        ("approve", []), ("reject", [])]
