@@ -1,0 +1,115 @@
+"""All predicates of a plan for one fact in one generated function: the small-batch evaluator.
+
+For a cart's few products a columnar pass costs more to set up than it saves. Instead the plan's
+steps become the body of one Python function: each field is read once into a local, each pure
+step is computed once into a local, and every predicate's outcome is an ``and``/``or`` of those
+locals. The source is generated from the validated plan only: it names generated locals and
+bound constants (``c3``, ``r1``, ``f0``), never pasting a field name, value or pattern written by
+an author, and it is compiled with :func:`compile` into a namespace we build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan
+from rules.facts import MISSING, get_path
+
+_SYMBOLS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+PerFact = Callable[[Any], tuple[bool, ...]]
+
+
+def _member(value: Any, others: frozenset, bools: tuple[bool, ...]) -> bool:
+    """Whether ``value`` equals one of an ``in`` list's constants, as ``$eq`` compares."""
+    if type(value) is bool:
+        return any(value is b for b in bools)
+    try:
+        return value in others  # hashing agrees with ==, e.g. 1 and 1.0
+    except TypeError:  # unhashable (a list, an object): equals no scalar
+        return False
+
+
+class _Source:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path, "_member": _member,
+                                      "_NUMBERS": (int, float)}
+        self._paths: dict[tuple[str, ...], str] = {}
+
+    def bind(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def read(self, path: tuple[str, ...]) -> str:
+        """The local holding ``path``'s value, reading it on first use."""
+        local = self._paths.get(path)
+        if local is None:
+            local = self._paths[path] = f"v{len(self._paths)}"
+            if len(path) == 1:
+                key = self.bind("k", path[0])
+                self.lines.append(f"    {local} = fact.get({key}, MISSING) if type(fact) is dict "
+                                  f"else MISSING")
+            else:
+                self.lines.append(f"    {local} = _get(fact, {self.bind('p', path)})")
+        return local
+
+
+def _equal(value: str, constant: Any, source: _Source) -> str:
+    name = source.bind("c", constant)
+    if type(constant) is bool:
+        return f"({value} is {name})"
+    return f"(type({value}) is not bool and {value} == {name})"
+
+
+def _field_test(step, source: _Source) -> str:
+    value = source.read(step.path)
+    if step.kind == EQ:
+        return _equal(value, step.arg, source)
+    if step.kind == NEQ:
+        return f"({value} is not MISSING and not {_equal(value, step.arg, source)})"
+    if step.kind == IN:
+        bools = tuple(v for v in step.arg if type(v) is bool)
+        others = frozenset(v for v in step.arg if type(v) is not bool and v == v)  # NaN: none
+        return f"_member({value}, {source.bind('s', others)}, {source.bind('b', bools)})"
+    if step.kind == RANGE:
+        op, constant = step.arg
+        return (f"(isinstance({value}, _NUMBERS) and type({value}) is not bool and "
+                f"{value} {_SYMBOLS[op]} {source.bind('c', constant)})")
+    if step.kind == EXISTS:
+        return f"({value} is {'not ' if step.arg else ''}MISSING)"
+    if step.kind == MATCH:
+        return (f"(isinstance({value}, str) and "
+                f"{source.bind('r', step.arg)}.fullmatch({value}) is not None)")
+    raise AssertionError(f"not a field step: {step.kind}")
+
+
+def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The source of ``evaluate_all(fact)`` and the namespace it runs in."""
+    source = _Source()
+    expressions: dict[int, str] = {}
+    for index, step in enumerate(plan.steps):
+        if step.kind == CLOSURE:  # called inline, so and/or short-circuit it per fact
+            expressions[index] = f"bool({source.bind('f', step.arg)}(fact))"
+            continue
+        if step.kind in (AND, OR):
+            joined = f" {step.kind} ".join(expressions[child] for child in step.children)
+            expression = f"({joined})"
+        else:
+            expression = _field_test(step, source)
+        if step.pure:
+            source.lines.append(f"    t{index} = {expression}")
+            expression = f"t{index}"
+        expressions[index] = expression
+    outcomes = ", ".join(f"bool({expressions[root]})" for root in plan.roots)
+    body = "\n".join(source.lines)
+    text = f"def evaluate_all(fact):\n{body}\n    return ({outcomes}{',' if plan.roots else ''})\n"
+    return text, source.names
+
+
+def per_fact_function(plan: Plan) -> PerFact:
+    """``fact -> tuple of bools``, one per predicate of ``plan``, in order."""
+    text, namespace = generate(plan)
+    exec(compile(text, "<rules.batch generated>", "exec"), namespace)  # our generated code only
+    return namespace["evaluate_all"]

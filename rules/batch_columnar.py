@@ -1,0 +1,181 @@
+"""One columnar pass of a :class:`~rules.batch_plan.Plan` over a :class:`~rules.batch_table.FactTable`.
+
+Field tests are grouped by column and evaluated together: the equalities on a field are one
+broadcast comparison of integer codes, an ``in`` list one lookup table over codes, a regex is run
+once per distinct string, and the range bounds on a field are sorted so that one
+``searchsorted`` ranks every fact among all of them (each bound is then an integer comparison of
+small ranks). ``and``/``or`` combine boolean masks. A closure step runs per fact, and only for
+the facts whose outcome still depends on it (as the closures' own short-circuit would).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+
+import numpy as np
+
+from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan, Step
+from rules.batch_table import Column, FactTable, exact_number, is_number
+
+_ORDER = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}
+_NEVER = -2  # the code of a constant no fact holds: matches no row (missing rows are -1)
+
+
+def _rank_dtype(count: int) -> type:
+    return np.uint8 if count < 255 else np.uint16 if count < 65535 else np.int64
+
+
+class Pass:
+    """The masks of every step of ``plan`` over ``table`` (read :meth:`masks` once)."""
+
+    def __init__(self, plan: Plan, table: FactTable):
+        self.plan, self.table = plan, table
+        self.size = len(table)
+        self.full: dict[int, np.ndarray] = {}
+        self._closures: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def masks(self) -> list[np.ndarray]:
+        self._fields()
+        for index, step in enumerate(self.plan.steps):
+            if step.pure and step.kind in (AND, OR):
+                self.full[index] = _combine(step.kind, [self.full[c] for c in step.children])
+        return [self._eval(root, None) for root in self.plan.roots]
+
+    # -- field tests, grouped by column ----------------------------------------------------
+
+    def _fields(self) -> None:
+        by_path: dict[tuple, list[int]] = defaultdict(list)
+        for index, step in enumerate(self.plan.steps):
+            if step.path is not None:
+                by_path[step.path].append(index)
+        for path, indexes in by_path.items():
+            column = self.table.column(path)
+            self._equalities(column, indexes)
+            self._ranges(column, indexes)
+            for index in indexes:
+                step = self.plan.steps[index]
+                if step.kind == EXISTS:
+                    self.full[index] = column.present if step.arg else ~column.present
+                elif step.kind == IN:
+                    self.full[index] = self._lookup(column, [column.code(v) for v in step.arg])
+                elif step.kind == MATCH:
+                    hits = [i for i, value in enumerate(column.uniques)
+                            if isinstance(value, str) and step.arg.fullmatch(value) is not None]
+                    self.full[index] = self._lookup(column, hits)
+
+    def _lookup(self, column: Column, codes: list[int]) -> np.ndarray:
+        table = np.zeros(len(column.uniques) + 1, dtype=bool)  # the last entry serves code -1
+        table[[code for code in codes if code >= 0]] = True
+        return table[column.codes]
+
+    def _equalities(self, column: Column, indexes: list[int]) -> None:
+        steps = [(i, self.plan.steps[i]) for i in indexes]
+        tests = [(i, step) for i, step in steps if step.kind in (EQ, NEQ)]
+        if not tests:
+            return
+        codes = [column.code(step.arg) for _, step in tests]
+        wanted = np.array([_NEVER if code < 0 else code for code in codes], dtype=np.int32)
+        rows = column.codes[None, :] == wanted[:, None]
+        for row, (index, step) in enumerate(tests):
+            self.full[index] = rows[row] if step.kind == EQ else column.present & ~rows[row]
+
+    def _ranges(self, column: Column, indexes: list[int]) -> None:
+        tests = [(i, *self.plan.steps[i].arg) for i in indexes if self.plan.steps[i].kind == RANGE]
+        if not column.exact:  # integers float64 cannot hold: compare in Python
+            for index, op, value in tests:
+                self.full[index] = _python_range(column, op, value)
+            return
+        vectorized = [(i, op, v) for i, op, v in tests if exact_number(v) and v == v]
+        for index, op, value in tests:
+            if not exact_number(value) or value != value:
+                self.full[index] = _python_range(column, op, value)
+        if not vectorized:
+            return
+        bounds = np.unique(np.array([v for _, _, v in vectorized], dtype=float))
+        ranks = _Ranks(column, bounds)
+        by_op: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for index, op, value in vectorized:
+            by_op[op].append((index, int(np.searchsorted(bounds, value))))
+        for op, items in by_op.items():
+            rank, limits = ranks.for_op(op, [j for _, j in items])
+            rows = rank[None, :] > limits[:, None]
+            for row, (index, _) in enumerate(items):
+                self.full[index] = rows[row]
+
+    # -- combining, with closures only where still needed ------------------------------------
+
+    def _eval(self, index: int, rows: np.ndarray | None) -> np.ndarray:
+        step = self.plan.steps[index]
+        if step.pure:
+            mask = self.full[index]
+            return mask if rows is None else mask & rows
+        if step.kind == CLOSURE:
+            return self._closure(index, step, rows)
+        pure = [self.full[c] for c in step.children if self.plan.steps[c].pure]
+        impure = [c for c in step.children if not self.plan.steps[c].pure]
+        if step.kind == AND:
+            mask = _combine(AND, pure) if pure else np.ones(self.size, dtype=bool)
+            if rows is not None:
+                mask = mask & rows
+            for child in impure:
+                mask = mask & self._eval(child, mask)
+            return mask
+        mask = _combine(OR, pure) if pure else np.zeros(self.size, dtype=bool)
+        if rows is not None:
+            mask = mask & rows
+        for child in impure:
+            left = ~mask if rows is None else rows & ~mask
+            mask = mask | self._eval(child, left)
+        return mask
+
+    def _closure(self, index: int, step: Step, rows: np.ndarray | None) -> np.ndarray:
+        known, value = self._closures.setdefault(
+            index, (np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=bool)))
+        need = np.flatnonzero(~known if rows is None else rows & ~known)
+        if need.size:
+            facts, test = self.table.facts, step.arg
+            value[need] = np.fromiter((bool(test(facts[i])) for i in need), bool, need.size)
+            known[need] = True
+        return value.copy() if rows is None else value & rows
+
+
+class _Ranks:
+    """Each fact's rank among the sorted bounds of one column: ``v OP bounds[j]`` is ``rank >
+    limit``. Facts without an ordered number get rank 0, which passes no test."""
+
+    def __init__(self, column: Column, bounds: np.ndarray):
+        self.column, self.bounds, self.count = column, bounds, len(bounds)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _position(self, side: str) -> np.ndarray:
+        if side not in self._cache:
+            self._cache[side] = np.searchsorted(self.bounds, self.column.numbers, side=side)
+        return self._cache[side]
+
+    def for_op(self, op: str, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        at = np.array(positions, dtype=np.int64)
+        if op in ("$gt", "$gte"):  # bounds below v (strictly for $gt): > j
+            rank, limits = self._position("left" if op == "$gt" else "right"), at
+        else:  # bounds above v (strictly for $lt): > count - j - 1
+            rank = self.count - self._position("right" if op == "$lt" else "left")
+            limits = self.count - at - 1
+        dtype = _rank_dtype(self.count)
+        rank = np.where(self.column.ordered, rank, 0).astype(dtype)
+        return rank, limits.astype(dtype)
+
+
+def _python_range(column: Column, op: str, value: float) -> np.ndarray:
+    compare = _ORDER[op]
+    return np.fromiter((is_number(v) and compare(v, value) for v in column.values), bool,
+                       len(column.values))
+
+
+def _combine(kind: str, masks: list[np.ndarray]) -> np.ndarray:
+    if len(masks) == 1:
+        return masks[0]
+    join = np.logical_and if kind == AND else np.logical_or
+    result = join(masks[0], masks[1])
+    for mask in masks[2:]:
+        join(result, mask, out=result)
+    return result

@@ -1,0 +1,132 @@
+"""Facts as columns: the input of the batch evaluator (:mod:`rules.batch`).
+
+A :class:`FactTable` holds a list of facts (dicts) and, per dotted field path, one
+:class:`Column`: the raw values, a presence mask, integer codes of the distinct values (equality
+and membership become integer tests) and the numeric values as ``float64`` (ordering tests). The
+masks keep the predicates' semantics exact: a missing field fails every test but ``$nex``, a bool
+is not a number and never equals one, ``None`` and objects are present but equal nothing, NaN
+equals nothing and is not ordered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rules.facts import MISSING, get_path
+
+#: Integers beyond this lose precision as float64; a column holding one is compared in Python.
+EXACT_INT = 2**53
+
+Key = tuple[bool, Any]
+
+
+def equality_key(value: Any) -> Key | None:
+    """The key under which ``value`` is equal to other values, as predicates compare them.
+
+    Bools equal only bools (``True`` is not ``1``); other values follow ``==``, so ``1`` and ``1.0``
+    share a key. ``None`` means the value equals nothing: missing, NaN or unhashable.
+    """
+    if value is MISSING or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value) is bool, value)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def exact_number(value: Any) -> bool:
+    """Whether float64 compares ``value`` exactly as Python does."""
+    return not isinstance(value, int) or -EXACT_INT <= value <= EXACT_INT
+
+
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One field path over every fact of a table."""
+
+    values: tuple  # the raw value per fact, MISSING when absent
+    present: np.ndarray  # bool
+    codes: np.ndarray  # int32: index into ``uniques``, -1 when the value equals nothing
+    uniques: tuple  # one representative value per code
+    index: dict  # equality key -> code
+    numbers: np.ndarray  # float64, NaN where the value is not an ordered number
+    ordered: np.ndarray  # bool: a number (not a bool) and not NaN
+    exact: bool  # every number converts to float64 without loss
+
+    def code(self, value: Any) -> int:
+        """The code of a constant, -1 when no fact holds an equal value."""
+        key = equality_key(value)
+        return -1 if key is None else self.index.get(key, -1)
+
+
+def _read(facts: Sequence[Any], path: tuple[str, ...]) -> list[Any]:
+    if len(path) == 1 and all(type(fact) is dict for fact in facts):
+        name = path[0]
+        return [fact.get(name, MISSING) for fact in facts]
+    return [get_path(fact, path) for fact in facts]
+
+
+def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
+    values = _read(facts, path)
+    count = len(values)
+    codes = np.empty(count, dtype=np.int32)
+    numbers = np.full(count, np.nan)
+    present = np.ones(count, dtype=bool)
+    index: dict[Key, int] = {}
+    uniques: list[Any] = []
+    exact = True
+    for row, value in enumerate(values):
+        if value is MISSING:
+            present[row] = False
+            codes[row] = -1
+            continue
+        key = equality_key(value)
+        if key is None:
+            codes[row] = -1
+        else:
+            code = index.get(key)
+            if code is None:
+                code = index[key] = len(uniques)
+                uniques.append(value)
+            codes[row] = code
+        if is_number(value):
+            numbers[row] = value
+            exact = exact and exact_number(value)
+    ordered = ~np.isnan(numbers)
+    return Column(tuple(values), present, codes, tuple(uniques), index, numbers, ordered, exact)
+
+
+class FactTable:
+    """Immutable facts in columns, built once (e.g. from a catalog snapshot) and evaluated often.
+
+    ``paths`` are extracted up front; any other path is extracted on first use and kept.
+    """
+
+    def __init__(self, facts: Iterable[Any], paths: Iterable[tuple[str, ...]] = ()):
+        self.facts: tuple = tuple(facts)
+        self._columns: dict[tuple[str, ...], Column] = {}
+        for path in paths:
+            self.column(tuple(path))
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def column(self, path: tuple[str, ...]) -> Column:
+        found = self._columns.get(path)
+        if found is None:
+            found = self._columns[path] = build_column(self.facts, path)
+        return found
+
+    @property
+    def paths(self) -> frozenset[tuple[str, ...]]:
+        """The paths extracted so far."""
+        return frozenset(self._columns)
