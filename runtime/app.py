@@ -18,12 +18,13 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import jobs, observability, packs
+    from runtime import jobs, observability, packs, state_machines
     from runtime.definitions import live
     from runtime.graphql import view
 
     packs.init_app(app)
     jobs.init_app(app)
+    state_machines.init_app(app)
     live.init_app(app)
     view.init_app(app)
     observability.init_app(app)
