@@ -1,0 +1,250 @@
+import math
+import re
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rules.batch import SMALL_BATCH, BatchEvaluator, FactTable, evaluate
+from rules.batch_codegen import generate
+from rules.conditions import Matches
+from rules.environment import Environment
+from rules.predicates import Predicate, _build, compile_predicate
+
+
+def _compile(data, env, fact=None):
+    problems = []
+    predicate = compile_predicate(data, "/when", fact=fact, env=env,
+                                  report=lambda p, m, h=None, key=False: problems.append((p, m)))
+    assert problems == []
+    return predicate
+
+
+def _one_at_a_time(predicates, facts):
+    return [[bool(predicate(fact)) for fact in facts] for predicate in predicates]
+
+
+# -- exactness: batch == each predicate on each fact ------------------------------------------
+
+FIELDS = ["a", "b", "c", "n.x", "n.y"]
+BIG = 2**53 + 1
+numbers = st.one_of(st.integers(-4, 4), st.floats(-4, 4, allow_nan=False).map(lambda x: round(x, 1)),
+                    st.sampled_from([BIG, -BIG, 2**64, math.inf, -math.inf, 0.5, -0.0]))
+scalars = st.one_of(st.booleans(), numbers, st.sampled_from(["", "a", "ab", "b", "ba", "1"]))
+constants = st.one_of(scalars, st.just(math.nan))
+PATTERNS = ["a.*", "[ab]+", "", "b?", "1|a"]
+
+
+def _leaf():
+    field = st.sampled_from(FIELDS)
+    return st.one_of(
+        st.builds(lambda f, v: {f: v}, field, constants),
+        st.builds(lambda f, op, v: {f: {op: v}}, field, st.sampled_from(["eq", "neq"]), constants),
+        st.builds(lambda f, op, v: {f: {op: v}}, field,
+                  st.sampled_from(["lt", "lte", "gt", "gte"]), st.one_of(numbers, st.just(math.nan))),
+        st.builds(lambda f, vs: {f: {"in": vs}}, field, st.lists(constants, min_size=1, max_size=4)),
+        st.builds(lambda f, b: {f: {"exists": b}}, field, st.booleans()),
+        st.builds(lambda f, p: {"$mt": {f: p}}, field, st.sampled_from(PATTERNS)),
+        st.just({"$fn": "test.a_is_odd"}),
+    )
+
+
+conditions = st.recursive(
+    _leaf(),
+    lambda inner: st.one_of(
+        st.builds(lambda items: {"$and": items}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda items: {"$or": items}, st.lists(inner, min_size=1, max_size=3)),
+    ),
+    max_leaves=6,
+)
+values = st.one_of(st.none(), scalars, st.just(math.nan), st.just([1, "a"]))
+facts = st.lists(
+    st.fixed_dictionaries({}, optional={
+        "a": values, "b": values, "c": values,
+        "n": st.one_of(values, st.fixed_dictionaries({}, optional={"x": values, "y": values})),
+    }),
+    min_size=0, max_size=12,
+)
+
+
+def _a_is_odd(fact):
+    value = fact.get("a")
+    return type(value) is int and value % 2 == 1
+
+
+@pytest.fixture(scope="module")
+def odd_env():
+    return Environment(predicate_functions={"test.a_is_odd": _a_is_odd})
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(conditions, min_size=1, max_size=8), facts)
+def test_batch_equals_each_predicate_on_each_fact(odd_env, data, fact_list):
+    predicates = [_compile(item, odd_env) for item in data]
+    expected = _one_at_a_time(predicates, fact_list)
+    evaluator = BatchEvaluator(predicates)
+
+    columnar = evaluator.evaluate(FactTable(fact_list))
+    generated = evaluator.evaluate_each(fact_list)
+
+    assert columnar.matrix.tolist() == expected
+    assert generated.matrix.tolist() == expected
+
+
+# -- sharing ----------------------------------------------------------------------------------
+
+
+def test_300_predicates_over_5_fields_evaluate_few_distinct_leaves(env):
+    statuses, categories = ["draft", "active", "archived"], ["shoes", "bags", "hats", "belts"]
+    predicates = [_compile({
+        "status": statuses[i % 3],
+        "category": {"in": [categories[i % 4], categories[(i + 1) % 4]]},
+        "price": {"lt": 10 * (i % 10 + 1)},
+        "stock": {"gt": i % 5},
+        "brand": {"exists": i % 2 == 0},
+    }, env, fact="product") for i in range(300)]
+
+    stats = BatchEvaluator(predicates).plan.stats
+
+    # 3 statuses + 4 category pairs + 10 price bounds + 5 stock bounds + 2 brand tests
+    assert stats["leaf_references"] == 300 * 6
+    assert stats["distinct_leaves"] == 3 + 4 + 10 + 5 + 2
+    assert stats["fields"] == 5
+
+
+def test_identical_predicates_share_one_step_wherever_they_were_written(env):
+    first = _compile({"price": {"lt": 20}, "status": "active"}, env, fact="product")
+    second = _compile({"$and": [{"$lt": {"price": 20}}, {"status": "active"}]}, env,
+                      fact="product")
+
+    plan = BatchEvaluator([first, second]).plan
+
+    assert plan.roots[0] == plan.roots[1]
+    assert plan.stats["distinct_steps"] == 3
+
+
+def test_a_function_shared_by_every_predicate_runs_once_per_fact():
+    calls = []
+
+    def vip(fact):
+        calls.append(fact["id"])
+        return fact.get("vip") is True
+
+    env = Environment(predicate_functions={"test.vip": vip})
+    predicates = [_compile({"$or": [{"$fn": "test.vip"}, {"total": {"gt": i}}]}, env)
+                  for i in range(50)]
+    fact_list = [{"id": i, "vip": i % 3 == 0, "total": i} for i in range(100)]
+
+    result = evaluate(predicates, FactTable(fact_list))
+
+    assert sorted(calls) == [i for i in range(100) if i <= 49]  # total > 0 … > 49 decide the rest
+    assert result.facts_matching(49).tolist() == [i for i in range(100) if i % 3 == 0 or i > 49]
+    assert result.facts_matching(0).tolist() == [0] + list(range(1, 100))
+
+
+# -- fallback to closures -----------------------------------------------------------------------
+
+
+def test_a_function_is_only_called_where_the_and_still_depends_on_it():
+    def strict(fact):
+        if fact["kind"] != "order":
+            raise AssertionError("called for a fact the closures would have skipped")
+        return fact["total"] > 10
+
+    env = Environment(predicate_functions={"test.strict": strict})
+    predicate = _compile({"$and": [{"kind": "order"}, {"$fn": "test.strict"}]}, env)
+    fact_list = [{"kind": "order", "total": 5}, {"kind": "cart"}, {"kind": "order", "total": 50}]
+
+    result = evaluate([predicate], FactTable(fact_list))
+
+    assert result.facts_matching(0).tolist() == [2]
+    assert evaluate([predicate], fact_list).facts_matching(0).tolist() == [2]
+
+
+@dataclass(frozen=True)
+class FoldedMatches(Matches):
+    """Stands for a node kind the batch evaluator does not know (a later $imt, say)."""
+
+
+def test_a_node_kind_it_does_not_vectorize_runs_as_its_closure(env):
+    node = FoldedMatches(("sku",), "SH-[0-9]+", "/when/sku", "/when/sku")
+    unknown = Predicate(node, "product", {}, _build(node, {}))
+    known = _compile({"sku": {"matches": "SH-[0-9]+"}}, env, fact="product")
+    fact_list = [{"sku": "SH-1"}, {"sku": "SH-x"}, {}, {"sku": 7}] * 20
+
+    evaluator = BatchEvaluator([unknown, known])
+    result = evaluator.evaluate(FactTable(fact_list))
+
+    assert evaluator.plan.stats["closures"] == 1
+    assert result.matrix.tolist() == _one_at_a_time([unknown, known], fact_list)
+    assert result.facts_matching(0).tolist() == list(range(0, 80, 4))
+
+
+# -- the API ------------------------------------------------------------------------------------
+
+
+def test_which_predicates_match_a_fact_and_which_facts_match_a_predicate(env):
+    predicates = [_compile(item, env, fact="product") for item in (
+        {"price": {"lt": 20}}, {"category": {"in": ["shoes", "bags"]}}, {"$nex": {"brand": 1}})]
+    fact_list = [{"price": 10, "category": "shoes"}, {"price": 30, "brand": "x"},
+                 {"price": 19.99, "category": "bags", "brand": "y"}]
+
+    result = evaluate(predicates, FactTable(fact_list))
+
+    assert result.predicates_matching(0).tolist() == [0, 1, 2]
+    assert result.predicates_matching(1).tolist() == []
+    assert result.facts_matching(1).tolist() == [0, 2]
+    assert result.pairs() == [(0, 0), (0, 2), (1, 0), (1, 2), (2, 0)]
+    with pytest.raises(ValueError):
+        result.masks[0][0] = False  # masks are shared between predicates: read-only
+
+
+def test_a_table_reads_each_field_once_and_more_on_demand(env):
+    predicate = _compile({"price": {"lt": 20}, "attributes.color": "red"}, env, fact="product")
+    evaluator = BatchEvaluator([predicate])
+    table = evaluator.table([{"price": 1, "attributes": {"color": "red"}}, {"price": 1}])
+
+    assert table.paths == {("price",), ("attributes", "color")}
+    assert evaluator.evaluate(table).facts_matching(0).tolist() == [0]
+    assert table.column(("stock",)).present.tolist() == [False, False]
+    assert table.paths == {("price",), ("attributes", "color"), ("stock",)}
+
+
+# -- the generated function for small batches -----------------------------------------------------
+
+
+def test_small_batches_use_the_generated_function_and_large_ones_the_columns(env):
+    predicate = _compile({"stock": {"gt": 0}}, env, fact="product")
+    small = BatchEvaluator([predicate])
+    large = BatchEvaluator([predicate])
+
+    small_result = small.evaluate([{"stock": 1}, {"stock": 0}])
+    large_result = large.evaluate([{"stock": 1}, {"stock": 0}] * SMALL_BATCH)
+
+    assert "per_fact" in small.__dict__ and "per_fact" not in large.__dict__
+    assert small_result.facts_matching(0).tolist() == [0]
+    assert large_result.facts_matching(0).tolist() == list(range(0, 2 * SMALL_BATCH, 2))
+
+
+def test_generated_source_never_contains_author_text():
+    env = Environment()
+    hostile = 'x") or __import__("os") or exit("no") or ("'  # no dot: one path segment
+    predicate = _compile({"$and": [{hostile: hostile}, {"$mt": {"sku": re.escape(hostile) + ".*"}},
+                                   {f"n.{hostile}": {"in": [hostile, 3]}}]}, env)
+
+    text, names = generate(BatchEvaluator([predicate]).plan)
+    function = BatchEvaluator([predicate]).per_fact
+
+    assert "__import__" not in text and "exit" not in text
+    assert hostile in names.values()
+    assert function({hostile: hostile, "sku": hostile + "!", "n": {hostile: 3}}) == (True,)
+    assert function({hostile: hostile, "sku": "x", "n": {hostile: 3}}) == (False,)
+
+
+def test_no_predicates_and_no_facts(env):
+    predicate = _compile({"stock": {"gt": 0}}, env, fact="product")
+
+    assert evaluate([], FactTable([{"stock": 1}])).matrix.shape == (0, 1)
+    assert evaluate([predicate], FactTable([])).matrix.shape == (1, 0)
+    assert evaluate([predicate], []).matrix.shape == (1, 0)
