@@ -48,7 +48,8 @@ def sweep_timers(app: Flask | None = None, now: datetime | None = None,
                 while True:
                     count = database.run(
                         lambda s: _expire_batch(s, app, live, binding, timer, now, batch_size))
-                    moved[key] += count
+                    if count:
+                        moved[key] += count
                     if count < batch_size:
                         break
     if moved:
