@@ -12,6 +12,10 @@ PERMISSIONS: dict[str, str] = {
     "users.manage": "Create users and assign roles.",
     "orders.ship": "Mark orders shipped (the `ship` transition of the order machine).",
     "orders.cancel": "Cancel placed orders (the `cancel` transition of the order machine).",
+    "payments.capture": "Capture authorised payments (the `capture` transitions of payment_transaction).",
+    "payments.void": "Void authorised payments (the `void` transition of payment_transaction).",
+    "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
+    "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
 }
 
 

@@ -198,3 +198,41 @@ def test_options_list_every_transition_from_a_state_with_its_blockers(env):
     assert [(t.name, [b.code for b in bs]) for t, bs in
             refund.options("requested", {"paid": True}, None, {"amount": 10})] == [
         ("approve", []), ("reject", [])]
+
+
+SHIPPED = ["cart", "order", "payment_transaction", "refund_request", "reservation"]
+
+
+@pytest.fixture
+def runtime_env():
+    from rules.environment import Environment
+    from runtime.auth.permissions import PERMISSIONS
+
+    return Environment(permissions=set(PERMISSIONS))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_machine_fires_each_transition_in_its_examples(runtime_env, name):
+    # given a shipped machine, checked with the runtime's permissions (its examples pass)
+    path = definitions.PATH / "state_machine" / f"{name}.yaml"
+    definition = check_source(path.read_text(), str(path), runtime_env).raise_for_errors()
+
+    # then each transition reaches its target in at least one example
+    fired = {example["fire"] for example in definition.data["examples"]
+             if "state" in example["expect"]}
+    assert fired == set(definition.compiled.transitions)
+    # and every timer's transition can be swept (no guard)
+    assert all(definition.compiled.transitions[t.transition].guard is None
+               for t in definition.compiled.timers)
+
+
+def test_shipped_machines_render_as_mermaid(runtime_env):
+    path = definitions.PATH / "state_machine" / "payment_transaction.yaml"
+    machine = check_source(path.read_text(), str(path), runtime_env).raise_for_errors().compiled
+
+    lines = machine.to_mermaid().splitlines()
+
+    assert lines[:3] == ["stateDiagram-v2", "    [*] --> pending", "    pending --> authorized: authorize"]
+    assert "    note right of authorized: expire_authorization after 7d" in lines
+    assert lines[-4:] == ["    refunded --> [*]", "    voided --> [*]", "    failed --> [*]",
+                          "    authorization_expired --> [*]"]
