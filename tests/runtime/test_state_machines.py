@@ -185,3 +185,41 @@ def test_binding_a_model_twice_is_refused(machine_app):
         bind(machine_app, Parcel, machine="parcel_flow")
 
     assert str(raised.value) == "model: Parcel is bound twice"
+
+
+MACHINES_QUERY = """{ stateMachine(name: "parcel_flow") {
+  name revision entity context initial boundTo mermaid
+  states { name initial final }
+  transitions { name from to permission guard effects }
+  timers { state after transition }
+} }"""
+
+
+def test_graphql_reads_a_live_machine_with_its_diagram(machine_app, client):
+    from tests.runtime.helpers import gql, signed_in
+
+    token = signed_in(machine_app, client, "viewer")
+
+    data = gql(client, MACHINES_QUERY, token=token).get_json()["data"]["stateMachine"]
+
+    assert {k: data[k] for k in ("name", "revision", "entity", "context", "initial", "boundTo")} == {
+        "name": "parcel_flow", "revision": 1, "entity": "order", "context": {"note": "string"},
+        "initial": "packed", "boundTo": ["parcel"]}
+    assert data["states"][:2] == [{"name": "packed", "initial": True, "final": False},
+                                  {"name": "sent", "initial": False, "final": False}]
+    assert data["transitions"][0] == {
+        "name": "send", "from": ["packed"], "to": "sent", "permission": None,
+        "guard": {"item_count": {"gt": 0}},
+        "effects": ["test.effect_action.audit", "test.effect_action.notify"]}
+    assert data["timers"] == [{"state": "packed", "after": "30m", "transition": "expire"}]
+    assert data["mermaid"].splitlines()[:3] == [
+        "stateDiagram-v2", "    [*] --> packed", "    packed --> sent: send"]
+
+
+def test_graphql_machines_need_definitions_read(machine_app, client):
+    from tests.runtime.helpers import gql
+
+    body = gql(client, "{ stateMachines { name } }").get_json()
+
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
