@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import jobs, observability, packs, state_machines
+    from runtime import automations, jobs, observability, packs, state_machines
     from runtime.definitions import live
     from runtime.graphql import view
 
@@ -28,5 +28,6 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     live.init_app(app)
     view.init_app(app)
     observability.init_app(app)
+    automations.init_app(app)
     return app
 

@@ -27,6 +27,7 @@ def json_field(*, default_factory=list) -> Any:
 def all_models() -> None:
     """Import every module that defines tables, so ``SQLModel.metadata`` is complete."""
     import runtime.auth.models  # noqa: F401
+    import runtime.automations.models  # noqa: F401
     import runtime.definitions.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401
