@@ -29,7 +29,10 @@ class Environment:
     (or ``None`` when only the name is known: validation passes, evaluation raises).
     ``permissions``: known permission names, or ``None`` to accept any.
     ``currencies``: known ISO currency codes, or ``None`` to accept any.
-    ``facts``: the fact schemas predicates type-check against.
+    ``facts``: the fact schemas predicates type-check against, pack fields included
+    (:meth:`~rules.facts.FactCatalog.with_pack_fields`).
+    ``packs``: the installed packs' names, or ``None`` to infer them from the functions and fields;
+    a ``<pack>.<name>`` naming another pack is reported as stale ("not installed").
     """
 
     effects: frozenset[str] = frozenset()
@@ -39,6 +42,7 @@ class Environment:
     permissions: frozenset[str] | None = None
     currencies: frozenset[str] | None = None
     facts: FactCatalog = field(default_factory=default_catalog)
+    packs: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effects", frozenset(self.effects))
@@ -48,3 +52,4 @@ class Environment:
         object.__setattr__(self, "predicate_functions", MappingProxyType(dict(functions)))
         object.__setattr__(self, "permissions", _names(self.permissions))
         object.__setattr__(self, "currencies", _names(self.currencies))
+        object.__setattr__(self, "packs", _names(self.packs))

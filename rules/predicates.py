@@ -7,47 +7,140 @@ condition held with which actual value, or turn it into durable_rules JSON with 
 
 from __future__ import annotations
 
-import re
+import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rules.conditions import (
-    _ORDER, _SYMBOLS, All, AnyOf, Call, Exists, Matches, Node, Report, check, dotted,
-    parse,
+    _ORDER, _SYMBOLS, ITEM, All, AnyOf, Arith, Call, CompareExpr, Exists, Matches, Node,
+    Quantified, Ref, Report, check, describe_operand, dotted, parse, refs,
 )
 from rules.facts import MISSING, get_path
+from rules.patterns import parse_pattern
 
 Test = Callable[[Any], bool]
+_COMPARE = {"$eq": operator.eq, "$neq": operator.ne, **_ORDER}
+_REDUCE = {"$add": operator.add, "$sub": operator.sub, "$mul": operator.mul}
 
 
-def _same(actual: Any, expected: Any) -> bool:
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return actual is expected
-    return actual == expected
+# -- durable_rules' value semantics -----------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _kind(value: Any) -> str:
+    """durable's view of a JSON value: booleans are the numbers 0 and 1."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "other"
+
+
+def compare_values(op: str, actual: Any, expected: Any) -> bool:
+    """``actual <op> expected`` as durable_rules decides it (``op``: ``$eq $neq $lt …``).
+
+    A missing side, a list or an object never matches (not even ``$neq``); null equals only null
+    and differs from every other scalar; numbers and booleans compare as numbers (``true == 1``);
+    strings compare by code point. A string against a number is where durable_rules compares
+    truncated text (``"1" == 123`` one way, not the other): Vectis treats them as different.
+    """
+    if actual is MISSING or expected is MISSING:
+        return False
+    left, right = _kind(actual), _kind(expected)
+    if left == "other" or right == "other":
+        return False
+    if left == "null" or right == "null":
+        return op == ("$eq" if left == right else "$neq")
+    if left != right:
+        return op == "$neq"
+    if op in ("$lte", "$gte") and isinstance(actual, bool) and isinstance(expected, bool):
+        return True  # durable_rules' compareBool answers true for <= and >= on two booleans
+    return _COMPARE[op](actual, expected)
+
+
+def reduce_values(op: str, left: Any, right: Any) -> Any:
+    """durable's ``$add/$sub/$mul/$div`` on two values; :data:`MISSING` where it gives nothing.
+
+    Integers divide truncating toward zero (C); a float division by zero is infinite (or NaN).
+    Anything but numbers (and booleans, 0/1) yields MISSING: durable concatenates strings and
+    leaves other types undefined; an integer division by zero crashes durable's process (SIGFPE).
+    """
+    if _kind(left) != "number" or _kind(right) != "number":
+        return MISSING
+    if op != "$div":
+        return _REDUCE[op](left, right)
+    if isinstance(left, float) or isinstance(right, float):
+        if right == 0:
+            return math.nan if left == 0 else math.copysign(math.inf, left) * math.copysign(1, right)
+        return left / right
+    if right == 0:
+        return MISSING
+    quotient = abs(left) // abs(right)
+    return quotient if (left < 0) == (right < 0) else -quotient
+
+
+# -- closures ------------------------------------------------------------------------------------
+
+
+def _operand(operand: Any) -> Callable[[Any], Any]:
+    if isinstance(operand, Ref):
+        path = operand.path
+        return lambda fact: get_path(fact, path)
+    if isinstance(operand, Arith):
+        left, right, op = _operand(operand.left), _operand(operand.right), operand.op
+        return lambda fact: reduce_values(op, left(fact), right(fact))
+    return lambda fact: operand
+
+
+def _has_refs(node: Node) -> bool:
+    if isinstance(node, (All, AnyOf)):
+        return any(_has_refs(item) for item in node.items)
+    if isinstance(node, Quantified):
+        return _has_refs(node.item)
+    return isinstance(node, CompareExpr)
+
+
+def _scopes(node: Quantified, fact: Any) -> list[Any] | None:
+    """What the item condition reads for each item: ``$i`` (and the fact, for ``$m``)."""
+    values = get_path(fact, node.path)
+    if not isinstance(values, list) or not values:
+        return None  # durable: no list, or an empty one, matches neither $iany nor $iall
+    if _has_refs(node.item):
+        return [{**fact, ITEM: value} for value in values]
+    return [{ITEM: value} for value in values]
 
 
 def _leaf_test(node: Node, functions: Mapping[str, Any]) -> Test:
     if isinstance(node, Call):
         return lambda fact, name=node.name: bool(_function(functions, name)(fact))
     path = node.path
+    if isinstance(node, Quantified):
+        item, wanted = _build(node.item, functions), node.quantifier == "$iany"
+
+        def quantified(fact: Any) -> bool:
+            scopes = _scopes(node, fact)
+            if scopes is None:
+                return False
+            for scope in scopes:
+                if item(scope) == wanted:
+                    return wanted
+            return not wanted
+
+        return quantified
     if isinstance(node, Exists):
         present = node.present
         return lambda fact: (get_path(fact, path) is not MISSING) is present
     if isinstance(node, Matches):
-        regex = re.compile(node.pattern)
-        return lambda fact: isinstance(v := get_path(fact, path), str) and bool(regex.fullmatch(v))
+        regex = parse_pattern(node.pattern, node.ignore_case).compile()
+        return lambda fact: isinstance(v := get_path(fact, path), str) and \
+            regex.fullmatch(v) is not None
+    op = node.op
+    if isinstance(node, CompareExpr):
+        operand = _operand(node.operand)
+        return lambda fact: compare_values(op, get_path(fact, path), operand(fact))
     expected = node.value
-    if node.op == "$eq":
-        return lambda fact: _same(get_path(fact, path), expected)
-    if node.op == "$neq":
-        return lambda fact: (v := get_path(fact, path)) is not MISSING and not _same(v, expected)
-    compare = _ORDER[node.op]
-    return lambda fact: _is_number(v := get_path(fact, path)) and compare(v, expected)
+    return lambda fact: compare_values(op, get_path(fact, path), expected)
 
 
 def _function(functions: Mapping[str, Any], name: str) -> Callable[[Any], bool]:
@@ -58,6 +151,7 @@ def _function(functions: Mapping[str, Any], name: str) -> Callable[[Any], bool]:
 
 
 def _build(node: Node, functions: Mapping[str, Any]) -> Test:
+    """The closure for any condition node (the batch evaluator's fallback too)."""
     if isinstance(node, All):
         tests = tuple(_build(item, functions) for item in node.items)
         return lambda fact: all(test(fact) for test in tests)
@@ -69,13 +163,18 @@ def _build(node: Node, functions: Mapping[str, Any]) -> Test:
 
 @dataclass(frozen=True)
 class Explanation:
-    """One condition, the actual value it read (:data:`MISSING` if absent) and whether it held."""
+    """One condition, the actual value it read (:data:`MISSING` if absent) and whether it held.
+
+    ``operands``: for a comparison with fields or arithmetic, each referenced field and the
+    computed right-hand side, as ``(text, value)`` pairs.
+    """
 
     condition: str
     held: bool
     actual: Any = None
     children: tuple[Explanation, ...] = ()
     pointer: str | None = None
+    operands: tuple[tuple[str, Any], ...] = ()
 
     def failures(self) -> list[Explanation]:
         """The leaf conditions that did not hold."""
@@ -83,23 +182,34 @@ class Explanation:
             return [] if self.held else [self]
         return [leaf for child in self.children for leaf in child.failures()]
 
+    @property
+    def _shows_actual(self) -> bool:
+        return not self.children or self.actual is not None
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"condition": self.condition, "held": self.held}
-        if not self.children:
-            data["actual"] = "MISSING" if self.actual is MISSING else self.actual
-        else:
+        if self._shows_actual:
+            data["actual"] = _shown(self.actual)
+        if self.operands:
+            data["operands"] = {text: _shown(value) for text, value in self.operands}
+        if self.children:
             data["children"] = [child.to_dict() for child in self.children]
         return data
 
     def lines(self, depth: int = 0) -> list[str]:
         mark = "✓" if self.held else "✗"
         text = f"{'  ' * depth}{mark} {self.condition}"
-        if not self.children:
-            text += f" (actual: {self.actual!r})"
+        if self._shows_actual:
+            read = [f"actual: {self.actual!r}", *(f"{name}: {value!r}" for name, value in self.operands)]
+            text += f" ({'; '.join(read)})"
         return [text, *(line for child in self.children for line in child.lines(depth + 1))]
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _shown(value: Any) -> Any:
+    return "MISSING" if value is MISSING else value
 
 
 def describe(node: Node) -> str:
@@ -110,11 +220,16 @@ def describe(node: Node) -> str:
         return "any of"
     if isinstance(node, Call):
         return f"{node.name}()"
+    name = dotted(node.path)
+    if isinstance(node, Quantified):
+        return f"{'any' if node.quantifier == '$iany' else 'every'} item of {name}"
     if isinstance(node, Exists):
-        return f"{dotted(node.path)} {'exists' if node.present else 'is missing'}"
+        return f"{name} {'exists' if node.present else 'is missing'}"
     if isinstance(node, Matches):
-        return f"{dotted(node.path)} matches {node.pattern!r}"
-    return f"{dotted(node.path)} {_SYMBOLS[node.op]} {node.value!r}"
+        return f"{name} matches {node.pattern!r}{' ignoring case' if node.ignore_case else ''}"
+    if isinstance(node, CompareExpr):
+        return f"{name} {_SYMBOLS[node.op]} {describe_operand(node.operand)}"
+    return f"{name} {_SYMBOLS[node.op]} {node.value!r}"
 
 
 def _explain(node: Node, fact: Any, functions: Mapping[str, Any]) -> Explanation:
@@ -124,8 +239,30 @@ def _explain(node: Node, fact: Any, functions: Mapping[str, Any]) -> Explanation
         return Explanation(describe(node), combine(c.held for c in children), None, children,
                            node.pointer)
     held = _leaf_test(node, functions)(fact)
-    actual = None if isinstance(node, Call) else get_path(fact, node.path)
-    return Explanation(describe(node), held, actual, (), node.pointer)
+    if isinstance(node, Call):
+        return Explanation(describe(node), held, None, (), node.pointer)
+    actual = get_path(fact, node.path)
+    if isinstance(node, Quantified):
+        children = tuple(
+            Explanation(f"item {index}", _build(node.item, functions)(scope), scope[ITEM],
+                        (_explain(node.item, scope, functions),), node.pointer)
+            for index, scope in enumerate(_scopes(node, fact) or ()))
+        return Explanation(describe(node), held, actual, children, node.pointer)
+    operands: tuple[tuple[str, Any], ...] = ()
+    if isinstance(node, CompareExpr):
+        read = tuple((dotted(ref.path), get_path(fact, ref.path)) for ref in refs(node.operand))
+        computed = ((describe_operand(node.operand), _operand(node.operand)(fact)),) \
+            if isinstance(node.operand, Arith) else ()
+        operands = read + computed
+    return Explanation(describe(node), held, actual, (), node.pointer, operands)
+
+
+def _operand_json(operand: Any) -> Any:
+    if isinstance(operand, Ref):
+        return {"$m": dotted(operand.path)}
+    if isinstance(operand, Arith):
+        return {operand.op: {"$l": _operand_json(operand.left), "$r": _operand_json(operand.right)}}
+    return operand
 
 
 def to_durable(node: Node) -> dict[str, Any]:
@@ -135,16 +272,20 @@ def to_durable(node: Node) -> dict[str, Any]:
     if isinstance(node, Call):
         raise ValueError(f"predicate function {node.name!r} cannot run in durable_rules")
     name = dotted(node.path)
+    if isinstance(node, Quantified):
+        return {node.quantifier: {name: to_durable(node.item)}}
     if isinstance(node, Exists):
         return {"$ex" if node.present else "$nex": {name: 1}}
     if isinstance(node, Matches):
-        return {"$mt": {name: node.pattern}}
+        return {"$imt" if node.ignore_case else "$mt": {name: node.pattern}}
+    value = _operand_json(node.operand) if isinstance(node, CompareExpr) else node.value
     if node.op == "$eq":
-        return {name: node.value}
-    return {node.op: {name: node.value}}
+        return {name: value}
+    return {node.op: {name: value}}
 
 
 def leaves(node: Node) -> list[Node]:
+    """The conditions under ``$and``/``$or`` (a ``$iany``/``$iall`` is one leaf)."""
     if isinstance(node, (All, AnyOf)):
         return [leaf for item in node.items for leaf in leaves(item)]
     return [node]
@@ -171,7 +312,10 @@ class Predicate:
     @property
     def fields(self) -> frozenset[str]:
         """The dotted field paths this predicate reads."""
-        return frozenset(dotted(leaf.path) for leaf in leaves(self.root) if hasattr(leaf, "path"))
+        paths = [leaf.path for leaf in leaves(self.root) if hasattr(leaf, "path")]
+        paths += [ref.path for leaf in leaves(self.root) if isinstance(leaf, CompareExpr)
+                  for ref in refs(leaf.operand)]
+        return frozenset(dotted(path) for path in paths)
 
 
 def explain(predicate: Predicate, fact: Any) -> Explanation:
