@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from rules.environment import Environment
+from runtime.auth.permissions import PERMISSIONS
 
 BROKEN = Path(__file__).parents[1] / "fixtures" / "definitions" / "broken"
 
@@ -11,7 +12,7 @@ BROKEN = Path(__file__).parents[1] / "fixtures" / "definitions" / "broken"
 def env() -> Environment:
     return Environment(
         effects={"core.effect_action.notify", "core.effect_action.release_stock"},
-        permissions={"orders.cancel", "orders.ship"},
+        permissions=set(PERMISSIONS),  # the runtime's, so shipped machines check as in production
         predicate_functions={"core.predicate.is_vip": lambda fact: fact.get("vip") is True},
     )
 

@@ -8,7 +8,10 @@ def test_every_shipped_definition_validates_and_passes_its_examples(env):
     assert [str(error) for error in result.errors] == []
     assert sorted(d.key for d in result.definitions) == [
         ("label", "bestseller"),
+        ("state_machine", "cart"),
         ("state_machine", "order"),
+        ("state_machine", "payment_transaction"),
+        ("state_machine", "refund_request"),
         ("state_machine", "reservation"),
     ]
 
