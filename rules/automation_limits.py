@@ -26,8 +26,9 @@ MAX_BRANCHES_AT_ONE_POINT = 511
 MAX_PROPERTIES_PER_FACT = 252
 #: The properties every posted event carries besides the fields read: ``id`` and ``sid``.
 POSTED_KEYS = ("id", "sid")
-#: The operators durable_rules knows (a misspelt one fails to create with error 202).
-OPERATORS = {"$and", "$or", "$lt", "$lte", "$gt", "$gte", "$neq", "$ex", "$nex", "$mt"}
+#: The operators durable_rules knows at an expression's top (a misspelt one fails with error 202).
+OPERATORS = {"$and", "$or", "$lt", "$lte", "$gt", "$gte", "$neq", "$ex", "$nex", "$mt", "$imt",
+             "$iany", "$iall"}
 
 
 def properties_of(fields: Iterable[str]) -> int:
