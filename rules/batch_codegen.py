@@ -20,21 +20,20 @@ _SYMBOLS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 PerFact = Callable[[Any], tuple[bool, ...]]
 
 
-def _member(value: Any, others: frozenset, bools: tuple[bool, ...]) -> bool:
-    """Whether ``value`` equals one of an ``in`` list's constants, as ``$eq`` compares."""
-    if type(value) is bool:
-        return any(value is b for b in bools)
-    try:
-        return value in others  # hashing agrees with ==, e.g. 1 and 1.0
-    except TypeError:  # unhashable (a list, an object): equals no scalar
-        return False
+def _member(value: Any, constants: frozenset) -> bool:
+    """Whether ``value`` equals one of an ``in`` list's constants, as ``$eq`` compares.
+
+    Hashing agrees with durable's equality for numbers, booleans and strings (``True``, ``1`` and
+    ``1.0`` are one member; NaN is none); anything else equals no constant.
+    """
+    return isinstance(value, (bool, int, float, str)) and value in constants
 
 
 class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path, "_member": _member,
-                                      "_NUMBERS": (int, float)}
+                                      "_NUMBERS": (bool, int, float)}
         self._paths: dict[tuple[str, ...], str] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
@@ -56,26 +55,26 @@ class _Source:
         return local
 
 
-def _equal(value: str, constant: Any, source: _Source) -> str:
-    name = source.bind("c", constant)
-    if type(constant) is bool:
-        return f"({value} is {name})"
-    return f"(type({value}) is not bool and {value} == {name})"
+def _kind(constant: Any) -> str:
+    return "str" if isinstance(constant, str) else "_NUMBERS"
 
 
 def _field_test(step, source: _Source) -> str:
+    """The test as :func:`rules.predicates.compare_values` decides it, for one kind of constant."""
     value = source.read(step.path)
-    if step.kind == EQ:
-        return _equal(value, step.arg, source)
-    if step.kind == NEQ:
-        return f"({value} is not MISSING and not {_equal(value, step.arg, source)})"
+    if step.kind in (EQ, NEQ):
+        constant, kind = source.bind("c", step.arg), _kind(step.arg)
+        if step.kind == EQ:
+            return f"(isinstance({value}, {kind}) and {value} == {constant})"
+        other = "_NUMBERS" if kind == "str" else "str"  # null and the other kind differ
+        return (f"({value} is None or isinstance({value}, {other}) or "
+                f"(isinstance({value}, {kind}) and {value} != {constant}))")
     if step.kind == IN:
-        bools = tuple(v for v in step.arg if type(v) is bool)
-        others = frozenset(v for v in step.arg if type(v) is not bool and v == v)  # NaN: none
-        return f"_member({value}, {source.bind('s', others)}, {source.bind('b', bools)})"
+        members = frozenset(v for v in step.arg if v == v)
+        return f"_member({value}, {source.bind('s', members)})"
     if step.kind == RANGE:
         op, constant = step.arg
-        return (f"(isinstance({value}, _NUMBERS) and type({value}) is not bool and "
+        return (f"(isinstance({value}, _NUMBERS) and "
                 f"{value} {_SYMBOLS[op]} {source.bind('c', constant)})")
     if step.kind == EXISTS:
         return f"({value} is {'not ' if step.arg else ''}MISSING)"

@@ -78,7 +78,7 @@ class Pass:
         wanted = np.array([_NEVER if code < 0 else code for code in codes], dtype=np.int32)
         rows = column.codes[None, :] == wanted[:, None]
         for row, (index, step) in enumerate(tests):
-            self.full[index] = rows[row] if step.kind == EQ else column.present & ~rows[row]
+            self.full[index] = rows[row] if step.kind == EQ else column.comparable & ~rows[row]
 
     def _ranges(self, column: Column, indexes: list[int]) -> None:
         tests = [(i, *self.plan.steps[i].arg) for i in indexes if self.plan.steps[i].kind == RANGE]

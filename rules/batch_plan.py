@@ -12,13 +12,13 @@ function (:mod:`rules.batch_codegen`).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rules.conditions import All, AnyOf, Compare, Exists, Matches
+from rules.patterns import parse_pattern
 from rules.predicates import Predicate, _build, leaves
 
 AND, OR, EQ, NEQ, IN, RANGE, EXISTS, MATCH, CLOSURE = (
@@ -66,7 +66,7 @@ _SHAPES = {
     All: {"items", "pointer"}, AnyOf: {"items", "pointer"},
     Compare: {"op", "path", "value", "pointer", "field_pointer"},
     Exists: {"path", "present", "pointer", "field_pointer"},
-    Matches: {"path", "pattern", "pointer", "field_pointer"},
+    Matches: {"path", "pattern", "pointer", "field_pointer", "ignore_case"},
 }
 _COMPARISONS = frozenset({"$eq", "$neq", "$lt", "$lte", "$gt", "$gte"})
 
@@ -131,7 +131,7 @@ class Plan:
             return Step(RANGE, node.path, (node.op, node.value))
         if kind is Exists:
             return Step(EXISTS, node.path, node.present)
-        return Step(MATCH, node.path, re.compile(node.pattern))
+        return Step(MATCH, node.path, parse_pattern(node.pattern, node.ignore_case).compile())
 
     @property
     def stats(self) -> dict[str, int]:

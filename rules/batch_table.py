@@ -3,9 +3,10 @@
 A :class:`FactTable` holds a list of facts (dicts) and, per dotted field path, one
 :class:`Column`: the raw values, a presence mask, integer codes of the distinct values (equality
 and membership become integer tests) and the numeric values as ``float64`` (ordering tests). The
-masks keep the predicates' semantics exact: a missing field fails every test but ``$nex``, a bool
-is not a number and never equals one, ``None`` and objects are present but equal nothing, NaN
-equals nothing and is not ordered.
+masks follow durable_rules' value semantics exactly as :func:`rules.predicates.compare_values`
+decides them: a missing field, a list or an object never matches a comparison; null equals
+nothing but differs from everything; booleans are the numbers 0 and 1; a string never equals a
+number; NaN equals nothing and is not ordered.
 """
 
 from __future__ import annotations
@@ -25,23 +26,28 @@ EXACT_INT = 2**53
 Key = tuple[bool, Any]
 
 
-def equality_key(value: Any) -> Key | None:
-    """The key under which ``value`` is equal to other values, as predicates compare them.
+def equality_key(value: Any) -> Any:
+    """The key under which ``value`` equals other values in a comparison, or ``None``.
 
-    Bools equal only bools (``True`` is not ``1``); other values follow ``==``, so ``1`` and ``1.0``
-    share a key. ``None`` means the value equals nothing: missing, NaN or unhashable.
+    Numbers and booleans share keys the way Python hashes them (``True``, ``1`` and ``1.0`` are
+    one key, as durable compares them); strings are their own keys. ``None``: equal to nothing
+    (missing, null, NaN, a list, an object).
     """
-    if value is MISSING or (isinstance(value, float) and math.isnan(value)):
-        return None
-    try:
-        hash(value)
-    except TypeError:
-        return None
-    return (type(value) is bool, value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float)) and value == value:
+        return value
+    return None
+
+
+def comparable(value: Any) -> bool:
+    """Null, a number (booleans included) or a string: what ``$neq`` can hold for."""
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A number to durable: booleans are 0 and 1."""
+    return isinstance(value, (bool, int, float))
 
 
 def exact_number(value: Any) -> bool:
@@ -55,11 +61,12 @@ class Column:
 
     values: tuple  # the raw value per fact, MISSING when absent
     present: np.ndarray  # bool
+    comparable: np.ndarray  # bool: null, a number or a string
     codes: np.ndarray  # int32: index into ``uniques``, -1 when the value equals nothing
     uniques: tuple  # one representative value per code
     index: dict  # equality key -> code
-    numbers: np.ndarray  # float64, NaN where the value is not an ordered number
-    ordered: np.ndarray  # bool: a number (not a bool) and not NaN
+    numbers: np.ndarray  # float64 (booleans 0 and 1), NaN where the value is not a number
+    ordered: np.ndarray  # bool: a number and not NaN
     exact: bool  # every number converts to float64 without loss
 
     def code(self, value: Any) -> int:
@@ -81,6 +88,7 @@ def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
     codes = np.empty(count, dtype=np.int32)
     numbers = np.full(count, np.nan)
     present = np.ones(count, dtype=bool)
+    kinds = np.zeros(count, dtype=bool)
     index: dict[Key, int] = {}
     uniques: list[Any] = []
     exact = True
@@ -89,6 +97,7 @@ def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
             present[row] = False
             codes[row] = -1
             continue
+        kinds[row] = comparable(value)
         key = equality_key(value)
         if key is None:
             codes[row] = -1
@@ -102,7 +111,10 @@ def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
             numbers[row] = value
             exact = exact and exact_number(value)
     ordered = ~np.isnan(numbers)
-    return Column(tuple(values), present, codes, tuple(uniques), index, numbers, ordered, exact)
+    for array in (present, kinds, codes, numbers, ordered):
+        array.flags.writeable = False  # shared by every evaluation of the table
+    return Column(tuple(values), present, kinds, codes, tuple(uniques), index, numbers, ordered,
+                  exact)
 
 
 class FactTable:

@@ -1,5 +1,4 @@
 import math
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -28,12 +27,13 @@ def _one_at_a_time(predicates, facts):
 # -- exactness: batch == each predicate on each fact ------------------------------------------
 
 FIELDS = ["a", "b", "c", "n.x", "n.y"]
-BIG = 2**53 + 1
-numbers = st.one_of(st.integers(-4, 4), st.floats(-4, 4, allow_nan=False).map(lambda x: round(x, 1)),
-                    st.sampled_from([BIG, -BIG, 2**64, math.inf, -math.inf, 0.5, -0.0]))
-scalars = st.one_of(st.booleans(), numbers, st.sampled_from(["", "a", "ab", "b", "ba", "1"]))
-constants = st.one_of(scalars, st.just(math.nan))
-PATTERNS = ["a.*", "[ab]+", "", "b?", "1|a"]
+BIG = 2**53 + 1  # float64 cannot hold it: compared in Python
+numbers = st.one_of(st.integers(-4, 4), st.floats(-4, 4).map(lambda x: round(x, 1)))
+strings = st.sampled_from(["", "a", "ab", "b", "ba", "A", "1"])
+constants = st.one_of(st.booleans(), numbers, strings)
+fact_scalars = st.one_of(constants, st.sampled_from([BIG, -BIG, math.inf, -math.inf, -0.0]))
+PATTERNS = ["a.*", "[ab]+", "b?", "1|a", "[^b]*"]
+MATCH_OPS = ["$mt", "$imt"]
 
 
 def _leaf():
@@ -42,10 +42,11 @@ def _leaf():
         st.builds(lambda f, v: {f: v}, field, constants),
         st.builds(lambda f, op, v: {f: {op: v}}, field, st.sampled_from(["eq", "neq"]), constants),
         st.builds(lambda f, op, v: {f: {op: v}}, field,
-                  st.sampled_from(["lt", "lte", "gt", "gte"]), st.one_of(numbers, st.just(math.nan))),
+                  st.sampled_from(["lt", "lte", "gt", "gte"]), numbers),
         st.builds(lambda f, vs: {f: {"in": vs}}, field, st.lists(constants, min_size=1, max_size=4)),
         st.builds(lambda f, b: {f: {"exists": b}}, field, st.booleans()),
-        st.builds(lambda f, p: {"$mt": {f: p}}, field, st.sampled_from(PATTERNS)),
+        st.builds(lambda op, f, p: {op: {f: p}}, st.sampled_from(MATCH_OPS), field,
+                  st.sampled_from(PATTERNS)),
         st.just({"$fn": "test.a_is_odd"}),
     )
 
@@ -58,7 +59,8 @@ conditions = st.recursive(
     ),
     max_leaves=6,
 )
-values = st.one_of(st.none(), scalars, st.just(math.nan), st.just([1, "a"]))
+values = st.one_of(st.none(), fact_scalars, st.just(math.nan), st.just([1, "a"]),
+                   st.just({"x": 1}))
 facts = st.lists(
     st.fixed_dictionaries({}, optional={
         "a": values, "b": values, "c": values,
@@ -230,7 +232,7 @@ def test_small_batches_use_the_generated_function_and_large_ones_the_columns(env
 def test_generated_source_never_contains_author_text():
     env = Environment()
     hostile = 'x") or __import__("os") or exit("no") or ("'  # no dot: one path segment
-    predicate = _compile({"$and": [{hostile: hostile}, {"$mt": {"sku": re.escape(hostile) + ".*"}},
+    predicate = _compile({"$and": [{hostile: hostile}, {"$mt": {"sku": "exit.*"}},
                                    {f"n.{hostile}": {"in": [hostile, 3]}}]}, env)
 
     text, names = generate(BatchEvaluator([predicate]).plan)
@@ -238,7 +240,7 @@ def test_generated_source_never_contains_author_text():
 
     assert "__import__" not in text and "exit" not in text
     assert hostile in names.values()
-    assert function({hostile: hostile, "sku": hostile + "!", "n": {hostile: 3}}) == (True,)
+    assert function({hostile: hostile, "sku": "exit(1)", "n": {hostile: 3}}) == (True,)
     assert function({hostile: hostile, "sku": "x", "n": {hostile: 3}}) == (False,)
 
 
