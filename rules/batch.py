@@ -22,7 +22,7 @@ import numpy as np
 
 from rules.batch_codegen import PerFact, per_fact_function
 from rules.batch_columnar import Pass
-from rules.batch_plan import Plan
+from rules.batch_plan import MATCH, Plan
 from rules.batch_table import FactTable
 from rules.predicates import Predicate
 
@@ -78,7 +78,8 @@ class BatchEvaluator:
         return per_fact_function(self.plan)
 
     def table(self, facts: Sequence[Any]) -> FactTable:
-        return FactTable(facts, self.paths)
+        """The facts in the columns these predicates read, prepared for their regexes."""
+        return FactTable(facts, self.paths, self.plan.paths_of(MATCH))
 
     def evaluate(self, facts: FactTable | Sequence[Any]) -> BatchResult:
         """The columnar pass for a table or a large list; the generated function for a few facts."""

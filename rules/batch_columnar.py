@@ -10,7 +10,12 @@ the facts whose outcome still depends on it (as the closures' own short-circuit 
 
 from __future__ import annotations
 
+import bisect
 import operator
+import re
+import re._constants as re_constants  # the regex parser: a literal prefix narrows the strings
+import re._parser as re_parser
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -60,9 +65,7 @@ class Pass:
                 elif step.kind == IN:
                     self.full[index] = self._lookup(column, [column.code(v) for v in step.arg])
                 elif step.kind == MATCH:
-                    hits = [i for i, value in enumerate(column.uniques)
-                            if isinstance(value, str) and step.arg.fullmatch(value) is not None]
-                    self.full[index] = self._lookup(column, hits)
+                    self.full[index] = self._lookup(column, _matching(column, step.arg))
 
     def _lookup(self, column: Column, codes: list[int]) -> np.ndarray:
         table = np.zeros(len(column.uniques) + 1, dtype=bool)  # the last entry serves code -1
@@ -163,6 +166,34 @@ class _Ranks:
         dtype = _rank_dtype(self.count)
         rank = np.where(self.column.ordered, rank, 0).astype(dtype)
         return rank, limits.astype(dtype)
+
+
+def literal_prefix(regex: re.Pattern) -> str:
+    """The text every match starts with (``SH-`` for ``SH-[0-9]+``); empty when unknown."""
+    if regex.flags & re.IGNORECASE:
+        return ""
+    try:
+        parsed = re_parser.parse(regex.pattern, regex.flags)
+    except re.error:
+        return ""
+    prefix = []
+    for op, arg in parsed:
+        if op is not re_constants.LITERAL:
+            break
+        prefix.append(chr(arg))
+    return "".join(prefix)
+
+
+def _matching(column: Column, regex: re.Pattern) -> list[int]:
+    """Codes of the strings ``regex`` fully matches; with a literal prefix only the slice of
+    sorted strings that start with it is tried."""
+    strings, codes = column.strings
+    prefix = literal_prefix(regex)
+    low, high = 0, len(strings)
+    if prefix and ord(prefix[-1]) < sys.maxunicode:
+        low = bisect.bisect_left(strings, prefix)
+        high = bisect.bisect_left(strings, prefix[:-1] + chr(ord(prefix[-1]) + 1), low)
+    return [codes[i] for i in range(low, high) if regex.fullmatch(strings[i]) is not None]
 
 
 def _python_range(column: Column, op: str, value: float) -> np.ndarray:

@@ -133,6 +133,10 @@ class Plan:
             return Step(EXISTS, node.path, node.present)
         return Step(MATCH, node.path, parse_pattern(node.pattern, node.ignore_case).compile())
 
+    def paths_of(self, kind: str) -> tuple[tuple[str, ...], ...]:
+        """The field paths read by steps of ``kind``."""
+        return tuple(dict.fromkeys(step.path for step in self.steps if step.kind == kind))
+
     @property
     def stats(self) -> dict[str, int]:
         """How much the predicates share: ``leaf_references`` leaves written in all predicates,

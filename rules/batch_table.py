@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,13 @@ class Column:
     ordered: np.ndarray  # bool: a number and not NaN
     exact: bool  # every number converts to float64 without loss
 
+    @cached_property
+    def strings(self) -> tuple[list[str], list[int]]:
+        """The distinct strings, sorted, and their codes: values with a prefix are one slice."""
+        pairs = sorted((value, code) for code, value in enumerate(self.uniques)
+                       if isinstance(value, str))
+        return [value for value, _ in pairs], [code for _, code in pairs]
+
     def code(self, value: Any) -> int:
         """The code of a constant, -1 when no fact holds an equal value."""
         key = equality_key(value)
@@ -84,50 +92,58 @@ def _read(facts: Sequence[Any], path: tuple[str, ...]) -> list[Any]:
 
 def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
     values = _read(facts, path)
-    count = len(values)
-    codes = np.empty(count, dtype=np.int32)
-    numbers = np.full(count, np.nan)
-    present = np.ones(count, dtype=bool)
-    kinds = np.zeros(count, dtype=bool)
-    index: dict[Key, int] = {}
+    index: dict[Any, int] = {}
     uniques: list[Any] = []
-    exact = True
-    for row, value in enumerate(values):
-        if value is MISSING:
-            present[row] = False
-            codes[row] = -1
-            continue
-        kinds[row] = comparable(value)
-        key = equality_key(value)
+    codes, numbers, kinds = [], [], []
+    nan, exact = math.nan, True
+    for value in values:
+        kind = type(value)  # the common JSON types inline; anything else by the general rules
+        if kind is str:
+            key, number, comparable_ = value, nan, True
+        elif kind is int or kind is float or kind is bool:
+            key = value if value == value else None
+            number, comparable_ = value, True
+            exact = exact and (kind is not int or -EXACT_INT <= value <= EXACT_INT)
+        else:
+            key, comparable_ = equality_key(value), comparable(value)
+            number = value if is_number(value) else nan
+            exact = exact and (not is_number(value) or exact_number(value))
         if key is None:
-            codes[row] = -1
+            codes.append(-1)
         else:
             code = index.get(key)
             if code is None:
                 code = index[key] = len(uniques)
                 uniques.append(value)
-            codes[row] = code
-        if is_number(value):
-            numbers[row] = value
-            exact = exact and exact_number(value)
-    ordered = ~np.isnan(numbers)
-    for array in (present, kinds, codes, numbers, ordered):
+            codes.append(code)
+        numbers.append(number)
+        kinds.append(comparable_)
+    present = np.fromiter((value is not MISSING for value in values), bool, len(values))
+    numbers_array = np.array(numbers, dtype=float) if numbers else np.zeros(0)
+    arrays = (present, np.array(kinds, dtype=bool), np.array(codes, dtype=np.int32),
+              numbers_array, ~np.isnan(numbers_array))
+    for array in arrays:
         array.flags.writeable = False  # shared by every evaluation of the table
-    return Column(tuple(values), present, kinds, codes, tuple(uniques), index, numbers, ordered,
-                  exact)
+    present, kinds_array, codes_array, numbers_array, ordered = arrays
+    return Column(tuple(values), present, kinds_array, codes_array, tuple(uniques), index,
+                  numbers_array, ordered, exact)
 
 
 class FactTable:
     """Immutable facts in columns, built once (e.g. from a catalog snapshot) and evaluated often.
 
-    ``paths`` are extracted up front; any other path is extracted on first use and kept.
+    ``paths`` are extracted up front, and the strings of ``sorted_paths`` sorted (what regex
+    tests read); any other path is extracted on first use and kept.
     """
 
-    def __init__(self, facts: Iterable[Any], paths: Iterable[tuple[str, ...]] = ()):
+    def __init__(self, facts: Iterable[Any], paths: Iterable[tuple[str, ...]] = (),
+                 sorted_paths: Iterable[tuple[str, ...]] = ()):
         self.facts: tuple = tuple(facts)
         self._columns: dict[tuple[str, ...], Column] = {}
         for path in paths:
             self.column(tuple(path))
+        for path in sorted_paths:
+            self.column(tuple(path)).strings  # noqa: B018 - computed once, kept
 
     def __len__(self) -> int:
         return len(self.facts)

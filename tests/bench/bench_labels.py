@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
           f"= {evaluations:,} predicate evaluations; best of {fast} (fast) / {slow} (slow) runs")
 
     plan_s, evaluator = best(lambda: BatchEvaluator(predicates), slow)
-    table_s, table = best(lambda: FactTable(catalog, evaluator.paths), slow)
+    table_s, table = best(lambda: evaluator.table(catalog), slow)
     batch_s, result = best(lambda: evaluator.evaluate(table), fast)
     closures_s, closures = best(lambda: [[p(f) for f in catalog] for p in predicates], slow)
     interp_s, interpreted = best(

@@ -58,7 +58,7 @@ def rulesets(conditions: list, hits: list[list[int]], index_of: dict, guard: str
 def run(conditions: list, facts: list, guard: str) -> dict:
     hits: list[list[int]] = [[] for _ in conditions]
     index_of = {fact["id"]: index for index, fact in enumerate(facts)}
-    definitions = rulesets(conditions, hits, index_of, guard)
+    definitions = rulesets(conditions, hits, index_of, guard)  # an $or fires once per branch
     host = Host()
     host.set_rulesets(definitions)
     names = list(definitions)
@@ -71,7 +71,7 @@ def run(conditions: list, facts: list, guard: str) -> dict:
                 except MessageNotHandledException:
                     pass  # no label of this ruleset holds for the fact
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "matches": [sorted(h) for h in hits], "rulesets": len(names)}
+    return {"seconds": seconds, "matches": [sorted(set(h)) for h in hits], "rulesets": len(names)}
 
 
 def main(argv: list[str]) -> None:
