@@ -27,7 +27,7 @@ from rules.batch_table import FactTable
 from rules.predicates import Predicate
 
 #: Below this many facts (a list, not a prepared table) the generated per-fact function is used:
-#: building columns costs more than it saves (the crossover measured by tests/bench/bench_labels.py).
+#: building columns costs more than it saves (crossover: tests/bench/bench_labels.py).
 SMALL_BATCH = 64
 
 

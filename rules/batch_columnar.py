@@ -1,4 +1,5 @@
-"""One columnar pass of a :class:`~rules.batch_plan.Plan` over a :class:`~rules.batch_table.FactTable`.
+"""One columnar pass of a :class:`~rules.batch_plan.Plan` over a
+:class:`~rules.batch_table.FactTable`.
 
 Field tests are grouped by column and evaluated together: the equalities on a field are one
 broadcast comparison of integer codes, an ``in`` list one lookup table over codes, a regex is run

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from rules.batch import BatchEvaluator, FactTable
+from rules.batch import BatchEvaluator
 from rules.conditions import All, AnyOf, Compare, Exists, Matches
 from rules.environment import Environment
 from rules.facts import MISSING, get_path
 from rules.predicates import compile_predicate
 from tests.bench.catalog import LabelSpec, labels, products
 
-Matches_ = list[tuple[int, ...]]  # per predicate, the indexes of the products it holds for
+MatchSets = list[tuple[int, ...]]  # per predicate, the indexes of the products it holds for
 
 
 def best(function: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -54,7 +54,7 @@ def compile_labels(specs: list[LabelSpec]) -> list:
             for s in specs]
 
 
-def _sets(rows) -> Matches_:
+def _sets(rows) -> MatchSets:
     return [tuple(int(i) for i in np.flatnonzero(row)) for row in rows]
 
 
@@ -84,7 +84,7 @@ def interpret(node, fact) -> bool:
     raise TypeError(f"the interpreter does not know {kind.__name__}")
 
 
-# -- (e) hand-written NumPy over column arrays ------------------------------------------------------
+# -- (e) hand-written NumPy over column arrays ----------------------------------------------
 
 
 def numpy_columns(catalog: list[dict]) -> dict[str, np.ndarray]:
