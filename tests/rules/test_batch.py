@@ -49,6 +49,14 @@ def _leaf():
         st.builds(lambda op, f, p: {op: {f: p}}, st.sampled_from(MATCH_OPS), field,
                   st.sampled_from(PATTERNS)),
         st.just({"$fn": "test.a_is_odd"}),
+        # node kinds the batch evaluator runs as closures: references, arithmetic, quantifiers
+        st.builds(lambda f, g: {f: {"$m": g}}, field, field),
+        st.builds(lambda op, f, g: {op: {f: {"$m": g}}}, st.sampled_from(["$neq", "$lt"]),
+                  field, field),
+        st.builds(lambda f, g, n: {"$gte": {f: {"$add": {"$l": {"$m": g}, "$r": n}}}}, field,
+                  field, st.integers(-2, 2)),
+        st.builds(lambda q, n: {q: {"l": {"$gt": {"$i": n}}}}, st.sampled_from(["$iany", "$iall"]),
+                  st.integers(-2, 2)),
     )
 
 
@@ -66,6 +74,7 @@ facts = st.lists(
     st.fixed_dictionaries({}, optional={
         "a": values, "b": values, "c": values,
         "n": st.one_of(values, st.fixed_dictionaries({}, optional={"x": values, "y": values})),
+        "l": st.one_of(values, st.lists(fact_scalars, max_size=3)),
     }),
     min_size=0, max_size=12,
 )
