@@ -81,6 +81,12 @@ def vectorized(node: Any) -> bool:
     return True
 
 
+def _has_closure(node: Any) -> bool:
+    if not vectorized(node):
+        return True
+    return type(node) in (All, AnyOf) and any(_has_closure(item) for item in node.items)
+
+
 def _membership(node: AnyOf) -> tuple[tuple[str, ...], tuple] | None:
     items = node.items
     equalities = all(type(i) is Compare and vectorized(i) and i.op == "$eq" for i in items)
@@ -107,8 +113,11 @@ class Plan:
         return self._add(predicate.root)
 
     def _add(self, node: Any) -> int:
-        # Keyed with the predicate's functions: the same $fn name may mean another function.
-        key = (node_key(node), id(self._functions))
+        # A closure depends on the predicate's functions too: the same $fn name may mean another
+        # function in another environment. Field tests are shared across environments.
+        key = node_key(node)
+        if _has_closure(node):
+            key = (key, id(self._functions))
         found = self._ids.get(key)
         if found is None:
             self.steps.append(self._step(node))  # after its children: they come first

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from rules.batch import SMALL_BATCH, BatchEvaluator, FactTable, evaluate
 from rules.batch_codegen import generate
+from rules.batch_columnar import literal_prefix
 from rules.conditions import Matches
 from rules.environment import Environment
 from rules.predicates import Predicate, _build, compile_predicate
@@ -136,6 +137,17 @@ def test_identical_predicates_share_one_step_wherever_they_were_written(env):
     assert plan.stats["distinct_steps"] == 3
 
 
+def test_field_tests_are_shared_across_environments_and_functions_are_not():
+    first = Environment(predicate_functions={"test.f": lambda fact: True})
+    second = Environment(predicate_functions={"test.f": lambda fact: False})
+    condition = {"$and": [{"stock": {"gt": 0}}, {"$fn": "test.f"}]}
+
+    evaluator = BatchEvaluator([_compile(condition, first), _compile(condition, second)])
+
+    assert evaluator.plan.stats["distinct_leaves"] == 1 + 2  # one stock test, two functions
+    assert evaluator.evaluate(FactTable([{"stock": 1}])).matrix.tolist() == [[True], [False]]
+
+
 def test_a_function_shared_by_every_predicate_runs_once_per_fact():
     calls = []
 
@@ -153,6 +165,21 @@ def test_a_function_shared_by_every_predicate_runs_once_per_fact():
     assert sorted(calls) == [i for i in range(100) if i <= 49]  # total > 0 … > 49 decide the rest
     assert result.facts_matching(49).tolist() == [i for i in range(100) if i % 3 == 0 or i > 49]
     assert result.facts_matching(0).tolist() == [0] + list(range(1, 100))
+
+
+def test_a_regex_runs_only_on_the_strings_with_its_literal_prefix(env):
+    skus = ["SH-1", "SH-x", "SH", "SI-1", "sh-12", "SH-\U0010ffff", "RH-1", "SH-12"]
+    fact_list = [{"sku": sku} for sku in skus] + [{"sku": 7}, {}]
+    predicates = [_compile(item, env, fact="product") for item in (
+        {"$mt": {"sku": "SH-[0-9]+"}}, {"$imt": {"sku": "sh-[0-9]+"}}, {"$mt": {"sku": "S.-1"}})]
+    plan = BatchEvaluator(predicates).plan
+
+    result = evaluate(predicates, FactTable(fact_list))
+
+    assert [literal_prefix(step.arg) for step in plan.steps] == ["SH-", "", "S"]
+    assert result.matrix.tolist() == _one_at_a_time(predicates, fact_list)
+    assert result.facts_matching(0).tolist() == [0, 7]
+    assert result.facts_matching(1).tolist() == [0, 4, 7]
 
 
 # -- fallback to closures -----------------------------------------------------------------------
