@@ -3,7 +3,7 @@
 
 Field tests are grouped by column and evaluated together: the equalities on a field are one
 broadcast comparison of integer codes, an ``in`` list one lookup table over codes, a regex is run
-once per distinct string, and the range bounds on a field are sorted so that one
+once per distinct string that starts with its literal prefix, and the range bounds on a field are sorted so that one
 ``searchsorted`` ranks every fact among all of them (each bound is then an integer comparison of
 small ranks). ``and``/``or`` combine boolean masks. A closure step runs per fact, and only for
 the facts whose outcome still depends on it (as the closures' own short-circuit would).
@@ -69,9 +69,9 @@ class Pass:
                     self.full[index] = self._lookup(column, _matching(column, step.arg))
 
     def _lookup(self, column: Column, codes: list[int]) -> np.ndarray:
-        table = np.zeros(len(column.uniques) + 1, dtype=bool)  # the last entry serves code -1
-        table[[code for code in codes if code >= 0]] = True
-        return table[column.codes]
+        hits = np.zeros(len(column.uniques) + 1, dtype=bool)  # the last entry serves code -1
+        hits[[code for code in codes if code >= 0]] = True
+        return hits[column.codes]
 
     def _equalities(self, column: Column, indexes: list[int]) -> None:
         steps = [(i, self.plan.steps[i]) for i in indexes]
@@ -86,20 +86,16 @@ class Pass:
 
     def _ranges(self, column: Column, indexes: list[int]) -> None:
         tests = [(i, *self.plan.steps[i].arg) for i in indexes if self.plan.steps[i].kind == RANGE]
-        if not column.exact:  # integers float64 cannot hold: compare in Python
-            for index, op, value in tests:
+        if not tests:
+            return
+        if not column.exact or not all(exact_number(v) and v == v for _, _, v in tests):
+            for index, op, value in tests:  # numbers float64 cannot hold exactly: in Python
                 self.full[index] = _python_range(column, op, value)
             return
-        vectorized = [(i, op, v) for i, op, v in tests if exact_number(v) and v == v]
-        for index, op, value in tests:
-            if not exact_number(value) or value != value:
-                self.full[index] = _python_range(column, op, value)
-        if not vectorized:
-            return
-        bounds = np.unique(np.array([v for _, _, v in vectorized], dtype=float))
+        bounds = np.unique(np.array([v for _, _, v in tests], dtype=float))
         ranks = _Ranks(column, bounds)
         by_op: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for index, op, value in vectorized:
+        for index, op, value in tests:
             by_op[op].append((index, int(np.searchsorted(bounds, value))))
         for op, items in by_op.items():
             rank, limits = ranks.for_op(op, [j for _, j in items])
