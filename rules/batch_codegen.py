@@ -15,25 +15,16 @@ from typing import Any
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan
 from rules.facts import MISSING, get_path
+from rules.predicates import compare_values
 
-_SYMBOLS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 PerFact = Callable[[Any], tuple[bool, ...]]
-
-
-def _member(value: Any, constants: frozenset) -> bool:
-    """Whether ``value`` equals one of an ``in`` list's constants, as ``$eq`` compares.
-
-    Hashing agrees with durable's equality for numbers, booleans and strings (``True``, ``1`` and
-    ``1.0`` are one member; NaN is none); anything else equals no constant.
-    """
-    return isinstance(value, (bool, int, float, str)) and value in constants
 
 
 class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path, "_member": _member,
-                                      "_NUMBERS": (bool, int, float)}
+        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path,
+                                      "_compare": compare_values}
         self._paths: dict[tuple[str, ...], str] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
@@ -55,27 +46,19 @@ class _Source:
         return local
 
 
-def _kind(constant: Any) -> str:
-    return "str" if isinstance(constant, str) else "_NUMBERS"
-
-
 def _field_test(step, source: _Source) -> str:
-    """The test as :func:`rules.predicates.compare_values` decides it, for one kind of constant."""
+    """Comparisons are decided by :func:`rules.predicates.compare_values`, as the closures do."""
     value = source.read(step.path)
     if step.kind in (EQ, NEQ):
-        constant, kind = source.bind("c", step.arg), _kind(step.arg)
-        if step.kind == EQ:
-            return f"(isinstance({value}, {kind}) and {value} == {constant})"
-        other = "_NUMBERS" if kind == "str" else "str"  # null and the other kind differ
-        return (f"({value} is None or isinstance({value}, {other}) or "
-                f"(isinstance({value}, {kind}) and {value} != {constant}))")
+        op = source.bind("o", "$eq" if step.kind == EQ else "$neq")
+        return f"_compare({op}, {value}, {source.bind('c', step.arg)})"
     if step.kind == IN:
-        members = frozenset(v for v in step.arg if v == v)
-        return f"_member({value}, {source.bind('s', members)})"
+        tests = (f"_compare({source.bind('o', '$eq')}, {value}, {source.bind('c', constant)})"
+                 for constant in step.arg)
+        return f"({' or '.join(tests)})"
     if step.kind == RANGE:
         op, constant = step.arg
-        return (f"(isinstance({value}, _NUMBERS) and "
-                f"{value} {_SYMBOLS[op]} {source.bind('c', constant)})")
+        return f"_compare({source.bind('o', op)}, {value}, {source.bind('c', constant)})"
     if step.kind == EXISTS:
         return f"({value} is {'not ' if step.arg else ''}MISSING)"
     if step.kind == MATCH:

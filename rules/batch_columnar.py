@@ -12,7 +12,6 @@ the facts whose outcome still depends on it (as the closures' own short-circuit 
 from __future__ import annotations
 
 import bisect
-import operator
 import re
 import re._constants as re_constants  # the regex parser: a literal prefix narrows the strings
 import re._parser as re_parser
@@ -22,9 +21,9 @@ from collections import defaultdict
 import numpy as np
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan, Step
-from rules.batch_table import Column, FactTable, exact_number, is_number
+from rules.batch_table import REPRESENTATIVES, Column, FactTable, exact_number, kind_of
+from rules.predicates import compare_values
 
-_ORDER = {"$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge}
 _NEVER = -2  # the code of a constant no fact holds: matches no row (missing rows are -1)
 
 
@@ -40,6 +39,7 @@ class Pass:
         self.size = len(table)
         self.full: dict[int, np.ndarray] = {}
         self._closures: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._kind_rows: dict[tuple, np.ndarray] = {}
 
     def masks(self) -> list[np.ndarray]:
         self._fields()
@@ -82,7 +82,21 @@ class Pass:
         wanted = np.array([_NEVER if code < 0 else code for code in codes], dtype=np.int32)
         rows = column.codes[None, :] == wanted[:, None]
         for row, (index, step) in enumerate(tests):
-            self.full[index] = rows[row] if step.kind == EQ else column.comparable & ~rows[row]
+            op = "$eq" if step.kind == EQ else "$neq"
+            same = rows[row] if op == "$eq" else (column.kinds == kind_of(step.arg)) & ~rows[row]
+            self.full[index] = self._across_kinds(column, op, step.arg, same)
+
+    def _across_kinds(self, column: Column, op: str, constant, same: np.ndarray) -> np.ndarray:
+        """``same`` (the rows of the constant's kind) with the rows of the kinds where
+        :func:`compare_values` answers true whatever the value (null for ``$neq``, say)."""
+        answers = tuple(kind != kind_of(constant) and compare_values(op, value, constant)
+                        for kind, value in enumerate(REPRESENTATIVES))
+        if not any(answers):
+            return same
+        rows = self._kind_rows.get((column, answers))
+        if rows is None:
+            rows = self._kind_rows[(column, answers)] = np.array(answers)[column.kinds]
+        return same | rows
 
     def _ranges(self, column: Column, indexes: list[int]) -> None:
         tests = [(i, *self.plan.steps[i].arg) for i in indexes if self.plan.steps[i].kind == RANGE]
@@ -90,7 +104,8 @@ class Pass:
             return
         if not column.exact or not all(exact_number(v) and v == v for _, _, v in tests):
             for index, op, value in tests:  # numbers float64 cannot hold exactly: in Python
-                self.full[index] = _python_range(column, op, value)
+                self.full[index] = np.fromiter(
+                    (compare_values(op, v, value) for v in column.values), bool, self.size)
             return
         bounds = np.unique(np.array([v for _, _, v in tests], dtype=float))
         ranks = _Ranks(column, bounds)
@@ -101,7 +116,8 @@ class Pass:
             rank, limits = ranks.for_op(op, [j for _, j in items])
             rows = rank[None, :] > limits[:, None]
             for row, (index, _) in enumerate(items):
-                self.full[index] = rows[row]
+                value = self.plan.steps[index].arg[1]
+                self.full[index] = self._across_kinds(column, op, value, rows[row])
 
     # -- combining, with closures only where still needed ------------------------------------
 
@@ -191,12 +207,6 @@ def _matching(column: Column, regex: re.Pattern) -> list[int]:
         low = bisect.bisect_left(strings, prefix)
         high = bisect.bisect_left(strings, prefix[:-1] + chr(ord(prefix[-1]) + 1), low)
     return [codes[i] for i in range(low, high) if regex.fullmatch(strings[i]) is not None]
-
-
-def _python_range(column: Column, op: str, value: float) -> np.ndarray:
-    compare = _ORDER[op]
-    return np.fromiter((is_number(v) and compare(v, value) for v in column.values), bool,
-                       len(column.values))
 
 
 def _combine(kind: str, masks: list[np.ndarray]) -> np.ndarray:

@@ -24,9 +24,6 @@ from rules.facts import MISSING, get_path
 #: Integers beyond this lose precision as float64; a column holding one is compared in Python.
 EXACT_INT = 2**53
 
-Key = tuple[bool, Any]
-
-
 def equality_key(value: Any) -> Any:
     """The key under which ``value`` equals other values in a comparison, or ``None``.
 
@@ -41,14 +38,21 @@ def equality_key(value: Any) -> Any:
     return None
 
 
-def comparable(value: Any) -> bool:
-    """Null, a number (booleans included) or a string: what ``$neq`` can hold for."""
-    return value is None or isinstance(value, (bool, int, float, str))
+#: The kinds of value durable_rules tells apart (:func:`rules.predicates.compare_values`), as
+#: a column stores them; a comparison across kinds has one answer per kind, whatever the value.
+MISSING_KIND, NULL, NUMBER, STRING, OTHER = range(5)
+#: One value of each kind, to ask ``compare_values`` what a comparison across kinds answers.
+REPRESENTATIVES = (MISSING, None, 0, "", [])
 
 
-def is_number(value: Any) -> bool:
-    """A number to durable: booleans are 0 and 1."""
-    return isinstance(value, (bool, int, float))
+def kind_of(value: Any) -> int:
+    if value is MISSING:
+        return MISSING_KIND
+    if value is None:
+        return NULL
+    if isinstance(value, (bool, int, float)):
+        return NUMBER
+    return STRING if isinstance(value, str) else OTHER
 
 
 def exact_number(value: Any) -> bool:
@@ -62,7 +66,7 @@ class Column:
 
     values: tuple  # the raw value per fact, MISSING when absent
     present: np.ndarray  # bool
-    comparable: np.ndarray  # bool: null, a number or a string
+    kinds: np.ndarray  # int8: MISSING_KIND, NULL, NUMBER, STRING or OTHER
     codes: np.ndarray  # int32: index into ``uniques``, -1 when the value equals nothing
     uniques: tuple  # one representative value per code
     index: dict  # equality key -> code
@@ -97,17 +101,17 @@ def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
     codes, numbers, kinds = [], [], []
     nan, exact = math.nan, True
     for value in values:
-        kind = type(value)  # the common JSON types inline; anything else by the general rules
-        if kind is str:
-            key, number, comparable_ = value, nan, True
-        elif kind is int or kind is float or kind is bool:
+        cls = type(value)  # the common JSON types inline; anything else by the general rules
+        if cls is str:
+            key, number, kind = value, nan, STRING
+        elif cls is int or cls is float or cls is bool:
             key = value if value == value else None
-            number, comparable_ = value, True
-            exact = exact and (kind is not int or -EXACT_INT <= value <= EXACT_INT)
+            exact = exact and (cls is not int or -EXACT_INT <= value <= EXACT_INT)
+            number, kind = value, NUMBER
         else:
-            key, comparable_ = equality_key(value), comparable(value)
-            number = value if is_number(value) else nan
-            exact = exact and (not is_number(value) or exact_number(value))
+            key, kind = equality_key(value), kind_of(value)
+            number = value if kind == NUMBER else nan
+            exact = exact and (kind != NUMBER or exact_number(value))
         if key is None:
             codes.append(-1)
         else:
@@ -117,10 +121,10 @@ def build_column(facts: Sequence[Any], path: tuple[str, ...]) -> Column:
                 uniques.append(value)
             codes.append(code)
         numbers.append(number)
-        kinds.append(comparable_)
-    present = np.fromiter((value is not MISSING for value in values), bool, len(values))
+        kinds.append(kind)
+    kinds_array = np.array(kinds, dtype=np.int8)
     numbers_array = np.array(numbers, dtype=float) if numbers else np.zeros(0)
-    arrays = (present, np.array(kinds, dtype=bool), np.array(codes, dtype=np.int32),
+    arrays = (kinds_array != MISSING_KIND, kinds_array, np.array(codes, dtype=np.int32),
               numbers_array, ~np.isnan(numbers_array))
     for array in arrays:
         array.flags.writeable = False  # shared by every evaluation of the table
