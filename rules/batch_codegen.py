@@ -14,17 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan
+from rules.batch_table import NUMBER, REPRESENTATIVES, STRING, kind_of
 from rules.facts import MISSING, get_path
 from rules.predicates import compare_values
 
 PerFact = Callable[[Any], tuple[bool, ...]]
+_SYMBOLS = {"$eq": "==", "$neq": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+_TYPES = {NUMBER: "_NUMBERS", STRING: "str"}
 
 
 class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path,
-                                      "_compare": compare_values}
+        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path, "_kind": kind_of,
+                                      "_NUMBERS": (bool, int, float)}
         self._paths: dict[tuple[str, ...], str] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
@@ -46,19 +49,27 @@ class _Source:
         return local
 
 
+def _comparison(op: str, value: str, constant: Any, source: _Source) -> str:
+    """``value <op> constant`` as :func:`rules.predicates.compare_values` decides it: Python's
+    operator between values of the constant's kind, and for the other kinds the answer it gives
+    whatever the value (asked once, here)."""
+    kind = kind_of(constant)
+    answers = tuple(other != kind and compare_values(op, sample, constant)
+                    for other, sample in enumerate(REPRESENTATIVES))
+    across = f"{source.bind('a', answers)}[_kind({value})]" if any(answers) else "False"
+    same = f"{value} {_SYMBOLS[op]} {source.bind('c', constant)}"
+    return f"(({same}) if isinstance({value}, {_TYPES[kind]}) else {across})"
+
+
 def _field_test(step, source: _Source) -> str:
-    """Comparisons are decided by :func:`rules.predicates.compare_values`, as the closures do."""
     value = source.read(step.path)
     if step.kind in (EQ, NEQ):
-        op = source.bind("o", "$eq" if step.kind == EQ else "$neq")
-        return f"_compare({op}, {value}, {source.bind('c', step.arg)})"
+        return _comparison("$eq" if step.kind == EQ else "$neq", value, step.arg, source)
     if step.kind == IN:
-        tests = (f"_compare({source.bind('o', '$eq')}, {value}, {source.bind('c', constant)})"
-                 for constant in step.arg)
-        return f"({' or '.join(tests)})"
+        return f"({' or '.join(_comparison('$eq', value, c, source) for c in step.arg)})"
     if step.kind == RANGE:
         op, constant = step.arg
-        return f"_compare({source.bind('o', op)}, {value}, {source.bind('c', constant)})"
+        return _comparison(op, value, constant, source)
     if step.kind == EXISTS:
         return f"({value} is {'not ' if step.arg else ''}MISSING)"
     if step.kind == MATCH:
