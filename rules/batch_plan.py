@@ -100,12 +100,13 @@ class Plan:
 
     def __init__(self, predicates: Sequence[Predicate]):
         self.predicates: tuple[Predicate, ...] = tuple(predicates)
-        self.steps: list[Step] = []
+        self.steps: list[Step] | tuple[Step, ...] = []
         self._ids: dict[Any, int] = {}
         self._functions: Any = None
         self.roots: tuple[int, ...] = tuple(self._root(p) for p in self.predicates)
         self.paths: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(
             step.path for step in self.steps if step.kind in FIELD_KINDS))
+        self.steps = tuple(self.steps)
         del self._ids, self._functions
 
     def _root(self, predicate: Predicate) -> int:
