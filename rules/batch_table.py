@@ -2,11 +2,10 @@
 
 A :class:`FactTable` holds a list of facts (dicts) and, per dotted field path, one
 :class:`Column`: the raw values, a presence mask, integer codes of the distinct values (equality
-and membership become integer tests) and the numeric values as ``float64`` (ordering tests). The
-masks follow durable_rules' value semantics exactly as :func:`rules.predicates.compare_values`
-decides them: a missing field, a list or an object never matches a comparison; null equals
-nothing but differs from everything; booleans are the numbers 0 and 1; a string never equals a
-number; NaN equals nothing and is not ordered.
+and membership become integer tests), the numeric values as ``float64`` (ordering tests) and
+each value's kind as durable_rules tells them apart (missing, null, number, string, other): within
+a kind values compare as Python compares them; across kinds the evaluator asks
+:func:`rules.predicates.compare_values` once per condition, so both follow one definition.
 """
 
 from __future__ import annotations
