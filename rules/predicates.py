@@ -37,21 +37,28 @@ def _kind(value: Any) -> str:
     return "string" if isinstance(value, str) else "other"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def compare_values(op: str, actual: Any, expected: Any) -> bool:
     """``actual <op> expected`` as durable_rules decides it (``op``: ``$eq $neq $lt …``).
 
-    A missing side, a list or an object never matches (not even ``$neq``); null equals only null
-    and differs from every other scalar; numbers and booleans compare as numbers (``true == 1``);
-    strings compare by code point. A string against a number is where durable_rules compares
-    truncated text (``"1" == 123`` one way, not the other): Vectis treats them as different.
+    A missing side, a list or an object never matches (not even ``$neq``); a null value in the
+    fact matches only ``$eq`` null, a null operand (a ``$m`` field holding null) only ``$neq`` a
+    present scalar; numbers and booleans compare as numbers (``true == 1``); strings compare by
+    code point. A string against a number is where durable_rules compares truncated text
+    (``"1" == 123`` one way, not the other): Vectis treats them as different.
     """
     if actual is MISSING or expected is MISSING:
         return False
     left, right = _kind(actual), _kind(expected)
     if left == "other" or right == "other":
         return False
-    if left == "null" or right == "null":
-        return op == ("$eq" if left == right else "$neq")
+    if left == "null":
+        return right == "null" and op == "$eq"
+    if right == "null":
+        return op == "$neq"
     if left != right:
         return op == "$neq"
     if op in ("$lte", "$gte") and isinstance(actual, bool) and isinstance(expected, bool):
@@ -63,10 +70,11 @@ def reduce_values(op: str, left: Any, right: Any) -> Any:
     """durable's ``$add/$sub/$mul/$div`` on two values; :data:`MISSING` where it gives nothing.
 
     Integers divide truncating toward zero (C); a float division by zero is infinite (or NaN).
-    Anything but numbers (and booleans, 0/1) yields MISSING: durable concatenates strings and
-    leaves other types undefined; an integer division by zero crashes durable's process (SIGFPE).
+    Anything but numbers yields MISSING: durable concatenates strings, gives inconsistent results
+    for booleans nested in arithmetic and undefined ones for other types; an integer division by
+    zero crashes durable's process (SIGFPE).
     """
-    if _kind(left) != "number" or _kind(right) != "number":
+    if not (_is_number(left) and _is_number(right)):
         return MISSING
     if op != "$div":
         return _REDUCE[op](left, right)
