@@ -149,6 +149,18 @@ class FactCatalog:
         return FactCatalog(schemas)
 
 
+def check_pack_field(value: Any) -> None:
+    """What a pack registers as a field: ``{"fact": <fact kind>, "schema": <JSON Schema>}``."""
+    if not isinstance(value, dict) or set(value) != {"fact", "schema"}:
+        raise TypeError("expected a mapping {fact: <fact kind>, schema: <JSON Schema>}")
+    names = default_catalog().names
+    if value["fact"] not in names:
+        raise ValueError(f"unknown fact kind {value['fact']!r}{did_you_mean(value['fact'], names)}")
+    if not isinstance(value["schema"], dict) or not _raw_types(value["schema"]):
+        raise ValueError("schema: a JSON Schema with a type (string, number, integer, boolean, "
+                         "array, object)")
+
+
 def _raw_types(schema: dict[str, Any]) -> list[str]:
     declared = schema.get("type")
     if declared is None:

@@ -165,6 +165,8 @@ class _Parser:
         char, at = self.source[self.at], self.at
         if char == "(":
             self.at += 1
+            if self.peek() in (None, ")"):
+                raise PatternError("missing ')'" if self.peek() is None else "empty group", at)
             inner, size = self.alternation()
             if self.peek() != ")":
                 raise PatternError("missing ')'", at)

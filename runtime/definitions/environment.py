@@ -2,15 +2,27 @@
 from __future__ import annotations
 
 from rules.environment import Environment
+from rules.facts import default_catalog
 
 from runtime.auth.permissions import PERMISSIONS
 from runtime.packs.registry import Registry
 
+#: Names that belong to the core rather than to a pack.
+CORE = "core"
+
 
 def build_environment(registry: Registry) -> Environment:
-    """Names definitions may use: registered effect actions and predicate functions, known permissions."""
+    """Names definitions may use: registered effect actions, predicate functions and fact fields
+    (both ``<pack>.<name>``), known permissions, and which packs are installed (a name of any
+    other pack is reported as stale)."""
+    fields = [(e.pack, e.value["fact"], e.name, e.value["schema"])
+              for e in registry.entries("fact_field")]
+    packs = {e.pack for slot in registry.slots for e in registry.entries(slot)}
     return Environment(
         effects=registry.names("effect_action"),
-        predicate_functions={e.key: e.value for e in registry.entries("predicate_function")},
+        predicate_functions={f"{e.pack}.{e.name}": e.value
+                             for e in registry.entries("predicate_function")},
         permissions=frozenset(PERMISSIONS),
+        facts=default_catalog().with_pack_fields(fields),
+        packs=frozenset(packs | {CORE}),
     )

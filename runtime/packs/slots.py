@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rules.facts import check_pack_field
+
 from runtime.packs.protocols import (
     CartParseProvider,
     GraphQLExtension,
@@ -64,6 +66,7 @@ CORE_SLOTS = (
     Slot("tax_provider", "Computes taxes per line.", _implements(TaxProvider)),
     Slot("cart_parse_provider", "Reads free text into SKUs and quantities.", _implements(CartParseProvider)),
     Slot("predicate_function", "A named function definitions may call in conditions.", _callable),
+    Slot("fact_field", "A field <pack>.<name> of a fact kind: {fact: <kind>, schema: <JSON Schema>}.", check_pack_field),
     Slot("effect_action", "A named side effect definitions may run on a transition or event.", _callable),
     Slot("graphql", "SDL and Ariadne bindables merged into the API schema.", _graphql),
     Slot("definitions", "A folder of YAML definitions shipped by the pack.", _folder),

@@ -1,5 +1,8 @@
-from rules.facts import MISSING
-from rules.predicates import compile_predicate, explain
+import pytest
+
+from rules.environment import Environment
+from rules.facts import MISSING, default_catalog
+from rules.predicates import compare_values, compile_predicate, explain, reduce_values
 
 
 def _compile(data, env, fact="product"):
@@ -57,8 +60,7 @@ def test_type_errors_are_all_reported(env):
 
     assert problems == [
         ("/when/price/gt", "$gt needs a number, got 'cheap'", None),
-        ("/when/sku/matches", "invalid regular expression '(': missing ), unterminated "
-                              "subpattern at position 0", None),
+        ("/when/sku/matches", "invalid regular expression '(': missing ')' at position 0", None),
         ("/when/stock", "'stock' is a number field of product; 'ten' is a string", None),
         ("/when/status", "'activ' is not a value of 'status' (one of 'draft', 'active', "
                          "'archived')", "did you mean 'active'?"),
@@ -82,3 +84,175 @@ def test_explain_shows_actual_values_and_missing(env):
         ("sales_30d > 100", False, 12), ("stock > 0", False, MISSING)]
     assert tree.to_dict()["children"][1] == {"condition": "stock > 0", "held": False,
                                              "actual": "MISSING"}
+
+
+# -- the rest of durable's language ----------------------------------------------------------
+
+
+def test_iany_and_iall_over_scalar_and_object_items(env):
+    tagged, _ = _compile({"$iany": {"tags": {"$i": "sale"}}}, env)
+    stocked, _ = _compile({"variants": {"all": {"$i.stock": {"gt": 0}}}}, env)
+
+    assert [tagged(f) for f in ({"tags": ["new", "sale"]}, {"tags": ["new"]}, {"tags": []}, {})] \
+        == [True, False, False, False]
+    assert [stocked(f) for f in ({"variants": [{"stock": 1}, {"stock": 2}]},
+                                 {"variants": [{"stock": 1}, {}]}, {"variants": []})] \
+        == [True, False, False]  # durable: $iall over an empty list does not hold
+    assert stocked.to_durable() == {"$iall": {"variants": {"$gt": {"$i.stock": 0}}}}
+
+
+def test_nested_lists_and_fact_fields_inside_items(env):
+    predicate, problems = _compile({"$iany": {"lines": {"$and": [
+        {"$gt": {"$i.unit_price": {"$m": "subtotal"}}},
+        {"$iany": {"$i.tags": {"$i": "gift"}}}]}}}, env, fact="cart")
+
+    assert problems == []
+    assert predicate({"subtotal": 10, "lines": [{"unit_price": 12, "tags": ["gift"]}]}) is True
+    assert predicate({"subtotal": 10, "lines": [{"unit_price": 12, "tags": ["x"]},
+                                                 {"unit_price": 5, "tags": ["gift"]}]}) is False
+
+
+def test_field_references_and_arithmetic_canonical_and_friendly(env):
+    canonical, _ = _compile({"$gt": {"price": {"$mul": {"$l": {"$m": "cost"}, "$r": 1.5}}}}, env)
+    friendly, _ = _compile({"price": {"gt": {"mul": [{"field": "cost"}, 1.5]}}}, env)
+    facts = [{"price": 5, "cost": 3}, {"price": 4, "cost": 3}, {"price": 5}]
+
+    assert [canonical(f) for f in facts] == [friendly(f) for f in facts] == [True, False, False]
+    assert friendly.to_durable() == canonical.to_durable()
+    assert friendly.fields == {"price", "cost"}
+
+
+def test_imt_folds_ascii_case_only(env):
+    predicate, _ = _compile({"sku": {"imatches": "sh-[0-9]+"}}, env)
+
+    assert (predicate({"sku": "SH-12"}), predicate({"sku": "sh-12"}), predicate({"sku": "SH-1x"})) \
+        == (True, True, False)
+    assert predicate.to_durable() == {"$imt": {"sku": "sh-[0-9]+"}}
+
+
+@pytest.mark.parametrize("op, actual, expected, held", [
+    ("$eq", True, 1, True),  # durable: booleans are the numbers 0 and 1
+    ("$eq", 1, 1.0, True),
+    ("$gt", True, 0.5, True),
+    ("$eq", "1", 1, False),  # durable compares truncated text here; Vectis: never equal
+    ("$neq", "1", 1, True),
+    ("$neq", None, 1, False),  # a null value matches nothing but == null
+    ("$eq", None, None, True),
+    ("$neq", 1, None, True),  # ... while a null operand differs from every scalar
+    ("$neq", {}, 1, False),
+    ("$neq", MISSING, 1, False),
+    ("$lt", "a", "b", True),
+])
+def test_durable_value_semantics(op, actual, expected, held):
+    assert compare_values(op, actual, expected) is held
+
+
+@pytest.mark.parametrize("op, left, right, result", [
+    ("$div", 7, 2, 3), ("$div", -7, 2, -3), ("$div", 7.0, 2, 3.5),  # C integer division
+    ("$div", 1, 0, MISSING),  # durable's process dies (SIGFPE): Vectis never matches
+    ("$div", 1.0, 0, float("inf")), ("$add", "a", 1, MISSING), ("$add", True, 1, MISSING),
+])
+def test_durable_arithmetic(op, left, right, result):
+    assert reduce_values(op, left, right) == result or reduce_values(op, left, right) is result
+
+
+def test_explain_reads_items_and_arithmetic(env):
+    predicate, _ = _compile({"$iany": {"variants": {"$gt": {"$i.price": {"$mul": {
+        "$l": {"$m": "cost"}, "$r": 2}}}}}}, env)
+
+    tree = explain(predicate, {"cost": 3, "variants": [{"price": 5}, {"name": "x"}]})
+
+    assert tree.to_dict() == {
+        "condition": "any item of variants", "held": False,
+        "actual": [{"price": 5}, {"name": "x"}],
+        "children": [
+            {"condition": "item 0", "held": False, "actual": {"price": 5}, "children": [
+                {"condition": "$i.price > (cost * 2)", "held": False, "actual": 5,
+                 "operands": {"cost": 3, "(cost * 2)": 6}}]},
+            {"condition": "item 1", "held": False, "actual": {"name": "x"}, "children": [
+                {"condition": "$i.price > (cost * 2)", "held": False, "actual": "MISSING",
+                 "operands": {"cost": 3, "(cost * 2)": 6}}]}]}
+    assert [leaf.actual for leaf in tree.failures()] == [5, MISSING]
+
+
+@pytest.mark.parametrize("condition, problem", [
+    ({"$iany": {"name": {"$i": "x"}}},
+     ("/when/$iany/name", "$iany needs a list, but 'name' is a string field of product", None)),
+    ({"$iany": {"tags": {"x": 1}}},
+     ("/when/$iany/tags/x", "inside $iany/$iall fields are read from the current item: write "
+                            "'$i.x' (or '$i' for the item itself)", None)),
+    ({"$i": 1}, ("/when/$i", "$i (the current item) can only be used inside $iany/$iall", None)),
+    ({"$iany": {"variants": {"$i.prise": 1}}},
+     ("/when/$iany/variants/$i.prise", "unknown field '$i.prise' of the items of product.variants",
+      "did you mean '$i.price'?")),
+    ({"$iany": {"tags": {"$gt": {"$i": 1}}}},
+     ("/when/$iany/tags/$gt/$i", "$gt compares numbers, but '$i' is a string field of the items "
+                                 "of product.tags", None)),
+    ({"$imt": {"stock": "1"}},
+     ("/when/$imt/stock", "$imt matches strings, but 'stock' is a number field of product", None)),
+    ({"price": {"gt": {"add": [{"field": "name"}, 1]}}},
+     ("/when/price/gt/add/0/field", "arithmetic needs numbers, but 'name' is a string field of "
+                                    "product", None)),
+    ({"price": {"$add": {"$l": 1, "$r": 2}}},
+     ("/when/price/$add", "arithmetic needs a field ({$m: field}) on at least one side: "
+                          "durable_rules never matches arithmetic of constants", None)),
+    ({"price": {"$div": {"$l": {"$m": "cost"}, "$r": 0}}}, ("/when/price/$div/$r", "division by zero", None)),
+    ({"price": {"$mul": {"$l": {"$m": "cost"}}}},
+     ("/when/price/$mul", "$mul needs {$l: left, $r: right}", None)),
+    ({"price": {"$m": "cots"}}, ("/when/price/$m", "unknown field 'cots' of product", "did you mean 'cost'?")),
+    ({"name": {"$m": "price"}},
+     ("/when/name", "'name' is a string field of product; price is a number", None)),
+    ({"price": 0.00001},
+     ("/when/price", "1e-05 cannot be read by durable_rules (write decimals without an exponent, "
+                     "between 0.0001 and 10**16)", None)),
+    ({"sku": {"matches": "SH-\\d+"}},
+     ("/when/sku/matches", "invalid regular expression 'SH-\\\\d+': backslash escapes are not "
+                           "supported (use a class: [0-9] for a digit, [.] for a dot) at position 3",
+      None)),
+])
+def test_mistakes_are_reported_where_they_were_written(env, condition, problem):
+    _, problems = _compile(condition, env)
+
+    assert problems == [problem]
+
+
+# -- pack names ----------------------------------------------------------------------------------
+
+
+def _pack_env(packs):
+    catalog = default_catalog().with_pack_fields(
+        [("acme", "product", "origin", {"type": "string"})] if "acme" in packs else [])
+    functions = {"acme.is_gold": lambda fact: True} if "acme" in packs else {}
+    return Environment(predicate_functions=functions, facts=catalog, packs=frozenset(packs))
+
+
+def test_pack_functions_and_fields_are_pack_dot_name():
+    env = _pack_env({"core", "acme"})
+    predicate, problems = _compile({"$fn": "acme.is_gold", "acme.origin": "FR"}, env)
+
+    assert problems == []
+    assert predicate({"acme": {"origin": "FR"}}) is True
+    assert predicate({"acme": {"origin": "DE"}}) is False
+
+
+def test_names_of_a_removed_pack_are_stale_not_unknown():
+    env = _pack_env({"core"})
+
+    _, problems = _compile({"$fn": "acme.is_gold", "acme.origin": "FR"}, env)
+
+    assert problems == [
+        ("/when/$fn", "predicate function 'acme.is_gold' belongs to pack 'acme', which is not "
+                      "installed", None),
+        ("/when/acme.origin", "field 'acme.origin' belongs to pack 'acme', which is not installed",
+         None)]
+
+
+def test_a_misspelt_name_of_an_installed_pack_gets_a_suggestion():
+    env = _pack_env({"core", "acme"})
+
+    _, problems = _compile({"$fn": "acme.is_glod", "acme.origen": "FR"}, env)
+
+    assert problems == [
+        ("/when/$fn", "unknown predicate function 'acme.is_glod'", "did you mean 'acme.is_gold'?"),
+        ("/when/acme.origen", "unknown field 'acme.origen' of product",
+         "did you mean 'acme.origin'?")]
