@@ -240,6 +240,9 @@ def _canonical(op: str, value: Any, pointer: str, report: Report, item: bool) ->
 
 
 def _friendly(name: str, ops: dict, pointer: str, report: Report, item: bool) -> list[Node | None]:
+    if not ops:
+        report(pointer, f"no operator given for field {name!r}")
+        return [None]
     result: list[Node | None] = []
     for alias, operand in ops.items():
         here = pointer_join(pointer, alias)
@@ -314,12 +317,8 @@ def _compare(op, name, value, pointer, field_pointer, report, item) -> Node | No
     if path is None:
         return None
     if isinstance(value, dict):
-        operand = _operand(value, pointer, report)
-        if operand is None:
-            return None
-        if not isinstance(operand, (Ref, Arith)):  # a bare number written as an expression
-            return Compare(op, path, operand, pointer, field_pointer)
-        return CompareExpr(op, path, operand, pointer, field_pointer)
+        operand = _operand(value, pointer, report)  # a mapping: a field or arithmetic
+        return operand and CompareExpr(op, path, operand, pointer, field_pointer)
     if value is None:
         report(pointer, f"cannot compare {name!r} with null", "use exists: false")
         return None

@@ -251,10 +251,10 @@ def _explain(node: Node, fact: Any, functions: Mapping[str, Any]) -> Explanation
         return Explanation(describe(node), held, None, (), node.pointer)
     actual = get_path(fact, node.path)
     if isinstance(node, Quantified):
-        children = tuple(
-            Explanation(f"item {index}", _build(node.item, functions)(scope), scope[ITEM],
-                        (_explain(node.item, scope, functions),), node.pointer)
-            for index, scope in enumerate(_scopes(node, fact) or ()))
+        items = [(scope[ITEM], _explain(node.item, scope, functions))
+                 for scope in _scopes(node, fact) or ()]
+        children = tuple(Explanation(f"item {index}", child.held, value, (child,), node.pointer)
+                         for index, (value, child) in enumerate(items))
         return Explanation(describe(node), held, actual, children, node.pointer)
     operands: tuple[tuple[str, Any], ...] = ()
     if isinstance(node, CompareExpr):

@@ -193,7 +193,8 @@ def _compile(condition):
 
 
 @settings(max_examples=2000, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
 @given(condition=predicates, fact_list=st.lists(facts, min_size=1, max_size=6))
 def test_compiled_predicates_agree_with_durable_rules(condition, fact_list):
     # given a predicate Vectis accepts and some facts

@@ -199,6 +199,7 @@ def test_explain_reads_items_and_arithmetic(env):
     ({"price": {"$div": {"$l": {"$m": "cost"}, "$r": 0}}}, ("/when/price/$div/$r", "division by zero", None)),
     ({"price": {"$mul": {"$l": {"$m": "cost"}}}},
      ("/when/price/$mul", "$mul needs {$l: left, $r: right}", None)),
+    ({"price": {}}, ("/when/price", "no operator given for field 'price'", None)),
     ({"price": {"$m": "cots"}}, ("/when/price/$m", "unknown field 'cots' of product", "did you mean 'cost'?")),
     ({"name": {"$m": "price"}},
      ("/when/name", "'name' is a string field of product; price is a number", None)),
