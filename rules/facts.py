@@ -135,6 +135,9 @@ class FactCatalog:
 
         Raises ``ValueError`` for an unknown fact kind or a pack named like a core field.
         """
+        fields = list(fields)
+        if not fields:
+            return self
         schemas = copy.deepcopy(self.schemas)
         for pack, fact, name, field_schema in fields:
             if fact not in schemas:
