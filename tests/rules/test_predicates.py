@@ -1,8 +1,10 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from rules.environment import Environment
 from rules.facts import MISSING, default_catalog
 from rules.predicates import compare_values, compile_predicate, explain, reduce_values
+from tests.rules import test_differential as differential
 
 
 def _compile(data, env, fact="product"):
@@ -257,3 +259,47 @@ def test_a_misspelt_name_of_an_installed_pack_gets_a_suggestion():
         ("/when/$fn", "unknown predicate function 'acme.is_glod'", "did you mean 'acme.is_gold'?"),
         ("/when/acme.origen", "unknown field 'acme.origen' of product",
          "did you mean 'acme.origin'?")]
+
+
+# -- aliases map one-to-one --------------------------------------------------------------------
+
+FRIENDLY = {"$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte", "$neq": "neq", "$mt": "matches",
+            "$imt": "imatches", "$iany": "any", "$iall": "all"}
+
+
+def _friendly_operand(operand):
+    if isinstance(operand, dict) and "$m" in operand:
+        return {"field": operand["$m"]}
+    if isinstance(operand, dict):
+        (op, sides), = operand.items()
+        return {op[1:]: [_friendly_operand(sides["$l"]), _friendly_operand(sides["$r"])]}
+    return operand
+
+
+def _friendly(condition):
+    """The friendly spelling of a canonical condition, key by key."""
+    (key, value), = condition.items()
+    if key in ("$and", "$or"):
+        return {key: [_friendly(item) for item in value]}
+    if key in ("$ex", "$nex"):
+        (path, _), = value.items()
+        return {path: {"exists": key == "$ex"}}
+    if key in ("$iany", "$iall"):
+        (path, inner), = value.items()
+        return {path: {FRIENDLY[key]: _friendly(inner)}}
+    if key in FRIENDLY:
+        (path, operand), = value.items()
+        return {path: {FRIENDLY[key]: _friendly_operand(operand)}}
+    return {key: {"eq": _friendly_operand(value)}}
+
+
+@settings(max_examples=500, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(condition=differential.predicates)
+def test_every_friendly_form_compiles_to_its_canonical_form(condition):
+    env = Environment()
+    canonical, problems = _compile(condition, env, fact=None)
+    friendly, friendly_problems = _compile(_friendly(condition), env, fact=None)
+
+    assert problems == friendly_problems == []
+    assert friendly.to_durable() == canonical.to_durable() == condition
