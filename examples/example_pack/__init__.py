@@ -1,18 +1,28 @@
 """An example extension pack, walked through in ``docs/extensions.md``.
 
-It provides two things definitions can name:
+It provides two things definitions can name, as ``<pack>.<name>``:
 
-* ``example_pack.predicate_function.is_gift_wrappable`` — true for a product (a mapping with
+* ``example_pack.is_gift_wrappable`` — true for a product (a mapping with
   ``tags`` and ``weight_grams``) that is tagged ``giftable`` and light enough to wrap;
-* ``example_pack.effect_action.add_order_note`` — appends a note to an order's ``notes`` list.
+* ``example_pack.log_transition`` — an effect that logs one line per entity a transition moved.
 
 A pack imports only ``runtime.packs.api`` (and its own modules, with relative imports).
 """
 from __future__ import annotations
 
-from runtime.packs.api import InstallContext, PackContext
+import logging
 
-from .functions import add_order_note, is_gift_wrappable
+from runtime.packs.api import Effect, EffectCall, InstallContext, PackContext
+
+from .functions import describe_transition, is_gift_wrappable
+
+log = logging.getLogger("vectis.packs.example_pack")
+
+
+def log_transition(call: EffectCall) -> None:
+    """Runs after the firing transaction commits (an ``Effect`` is after-commit by default)."""
+    for line in describe_transition(call):
+        log.info(line)
 
 
 def register(pack: PackContext) -> None:
@@ -25,15 +35,9 @@ def register(pack: PackContext) -> None:
     )
     pack.register(
         "effect_action",
-        "add_order_note",
-        add_order_note,
-        label="Add a note to the order",
-        config_schema={
-            "type": "object",
-            "required": ["text"],
-            "additionalProperties": False,
-            "properties": {"text": {"type": "string", "minLength": 1, "title": "Note"}},
-        },
+        "log_transition",
+        Effect(log_transition),
+        label="Log the transition",
     )
 
 

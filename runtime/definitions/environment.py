@@ -13,14 +13,14 @@ CORE = "core"
 
 def build_environment(registry: Registry) -> Environment:
     """Names definitions may use: registered effect actions, predicate functions and fact fields
-    (both ``<pack>.<name>``), known permissions, and which packs are installed (a name of any
+    (each ``<pack>.<name>``: Entry.definition_name), known permissions, and which packs are installed (a name of any
     other pack is reported as stale)."""
     fields = [(e.pack, e.value["fact"], e.name, e.value["schema"])
               for e in registry.entries("fact_field")]
     packs = {e.pack for slot in registry.slots for e in registry.entries(slot)}
     return Environment(
-        effects=registry.names("effect_action"),
-        predicate_functions={f"{e.pack}.{e.name}": e.value
+        effects={e.definition_name for e in registry.entries("effect_action")},
+        predicate_functions={e.definition_name: e.value
                              for e in registry.entries("predicate_function")},
         permissions=frozenset(PERMISSIONS),
         facts=default_catalog().with_pack_fields(fields),

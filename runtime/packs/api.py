@@ -12,6 +12,7 @@ from runtime.jobs.periodic import PeriodicJob
 from runtime.money import CurrencyMismatch, Money, minor_units
 from runtime.packs.context import InstallContext, PackContext
 from runtime.packs.manifest import Manifest
+from runtime.state_machines.effects import Effect, EffectCall
 from runtime.packs.protocols import (
     CartParseProvider,
     GraphQLExtension,
@@ -33,6 +34,8 @@ from runtime.packs.protocols import (
 
 __all__ = [
     "PeriodicJob",
+    "Effect",
+    "EffectCall",
     "BusinessError",
     "CartParseProvider",
     "CurrencyMismatch",

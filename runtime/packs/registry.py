@@ -50,6 +50,11 @@ class Entry:
     def key(self) -> str:
         return f"{self.pack}.{self.slot}.{self.name}"
 
+    @property
+    def definition_name(self) -> str:
+        """How definitions name what a pack gives them (functions, fields, effects)."""
+        return f"{self.pack}.{self.name}"
+
 
 @dataclass
 class Registry:

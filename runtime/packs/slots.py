@@ -35,6 +35,13 @@ def _implements(protocol: type) -> Callable[[Any], None]:
     return check
 
 
+def _effect(value: Any) -> None:
+    # Imported here: effects need the jobs module, which needs the registry this module serves.
+    from runtime.state_machines.effects import check_effect
+
+    check_effect(value)
+
+
 def _callable(value: Any) -> None:
     if not callable(value):
         raise TypeError(f"expected a function, got {type(value).__name__}")
@@ -67,7 +74,7 @@ CORE_SLOTS = (
     Slot("cart_parse_provider", "Reads free text into SKUs and quantities.", _implements(CartParseProvider)),
     Slot("predicate_function", "A named function definitions may call in conditions.", _callable),
     Slot("fact_field", "A field <pack>.<name> of a fact kind: {fact: <kind>, schema: <JSON Schema>}.", check_pack_field),
-    Slot("effect_action", "A named side effect definitions may run on a transition or event.", _callable),
+    Slot("effect_action", "A named side effect definitions may run on a transition or event: an Effect.", _effect),
     Slot("graphql", "SDL and Ariadne bindables merged into the API schema.", _graphql),
     Slot("definitions", "A folder of YAML definitions shipped by the pack.", _folder),
 )

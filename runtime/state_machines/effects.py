@@ -1,7 +1,7 @@
 """Effects: what a transition does besides changing the state, as named entries of the registry.
 
-An effect is an :class:`Effect` registered in the ``effect_action`` slot (``<pack>.effect_action.
-<name>``, the name a definition lists under ``effects``). It is called with one
+An effect is an :class:`Effect` registered in the ``effect_action`` slot; a definition lists it
+under ``effects`` as ``<pack>.<name>``, like every name a pack provides to definitions. It is called with one
 :class:`EffectCall` per fire — or per batch of entities the timer sweep moved together, so an
 effect can act on many ids with one query. ``in_transaction`` effects run inside the firing
 transaction (and can make it fail); the others are queued as jobs that run after commit, because
@@ -73,10 +73,10 @@ def run_effect_job(key: str, call: EffectCall) -> None:
     _effect(current_app.extensions["vectis.registry"], key)(call)
 
 
-def _effect(registry: Registry, key: str) -> Effect:
-    entry = registry.get(key)
-    if entry is None or entry.slot != EFFECT_ACTION:
+def _effect(registry: Registry, name: str) -> Effect:
+    entry = next((e for e in registry.entries(EFFECT_ACTION) if e.definition_name == name), None)
+    if entry is None:
         # A live definition names only registered effects; a pack removed since is a stale name.
-        raise LookupError(f"effect action {key!r} is not registered (was its pack removed?)")
+        raise LookupError(f"effect action {name!r} is not registered (was its pack removed?)")
     check_effect(entry.value)
     return entry.value

@@ -1,7 +1,8 @@
 """The example pack of docs/extensions.md: its functions, tested without an app."""
 from __future__ import annotations
 
-from examples.example_pack.functions import add_order_note, is_gift_wrappable
+from examples.example_pack.functions import describe_transition, is_gift_wrappable
+from runtime.state_machines.effects import EffectCall
 
 
 def test_a_light_giftable_product_can_be_wrapped():
@@ -11,10 +12,11 @@ def test_a_light_giftable_product_can_be_wrapped():
     assert is_gift_wrappable({"tags": ["giftable"]}) is False
 
 
-def test_adding_a_note_twice_adds_it_once():
-    order = {"notes": ["leave at the door"]}
+def test_a_transition_is_described_once_per_entity_moved():
+    call = EffectCall("reservation", "reservation", ("r1", "r2"), "expire", "held", "expired",
+                      "system:timer", 3)
 
-    add_order_note(order, {"text": "gift wrap"})
-    add_order_note(order, {"text": "gift wrap"})
-
-    assert order == {"notes": ["leave at the door", "gift wrap"]}
+    assert describe_transition(call) == [
+        "reservation r1: held -> expired (expire) by system:timer, revision 3",
+        "reservation r2: held -> expired (expire) by system:timer, revision 3",
+    ]

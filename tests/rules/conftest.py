@@ -11,7 +11,7 @@ BROKEN = Path(__file__).parents[1] / "fixtures" / "definitions" / "broken"
 @pytest.fixture
 def env() -> Environment:
     return Environment(
-        effects={"core.effect_action.notify", "core.effect_action.release_stock"},
+        effects={"core.notify", "core.release_stock"},
         permissions=set(PERMISSIONS),  # the runtime's, so shipped machines check as in production
         predicate_functions={"core.predicate.is_vip": lambda fact: fact.get("vip") is True},
     )

@@ -34,8 +34,8 @@ CASES = {
     ],
     "unknown_effect.yaml": [
         "broken/unknown_effect.yaml:10:15: state_machine/unknown_effect: "
-        "/transitions/ship/effects/0: unknown effect action 'core.effect_action.notfy' "
-        "(did you mean 'core.effect_action.notify'?)",
+        "/transitions/ship/effects/0: unknown effect action 'core.notfy' "
+        "(did you mean 'core.notify'?)",
     ],
     "unknown_field.yaml": [
         "broken/unknown_field.yaml:5:3: label/popular: /when/sales_30: "

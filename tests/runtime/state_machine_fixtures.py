@@ -50,13 +50,13 @@ transitions:
     from: packed
     to: sent
     guard: {item_count: {gt: 0}}
-    effects: [test.effect_action.audit, test.effect_action.notify]
+    effects: [test.audit, test.notify]
   deliver: {from: sent, to: delivered, permission: orders.ship}
   lose: {from: sent, to: lost, guard: {context.note: {exists: true}}}
   expire:
     from: packed
     to: expired
-    effects: [test.effect_action.notify]
+    effects: [test.notify]
 """
 
 #: Calls seen by the test effects: ("audit"|"notify", EffectCall, whether a session was given).

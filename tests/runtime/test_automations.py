@@ -1,7 +1,7 @@
 """The automation consumer on a real database: windows, correlation, absence, restart, no double firing.
 
 Events enter through :func:`publish_event` as the outbox will feed them; the effect is a
-test-registered ``test.effect_action.pause_recurring_orders`` that records its calls. With Redis
+test-registered ``test.pause_recurring_orders`` that records its calls. With Redis
 (the PostgreSQL run) jobs go to RQ, and :func:`drain` works the queues in this process.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from runtime.definitions.live import live_definitions
 from runtime.jobs import get_dispatcher
 from runtime.state_machines.effects import Effect
 
-PAUSE = "test.effect_action.pause_recurring_orders"
+PAUSE = "test.pause_recurring_orders"
 CALLS: list = []
 
 REFUNDS = f"""\

@@ -56,7 +56,7 @@ def test_the_example_pack_loads_from_an_extension_folder(make_app):
     registry = app.extensions["vectis.registry"]
     assert app.extensions["vectis.pack_failures"] == {}
     assert registry.names("predicate_function") == {"example_pack.predicate_function.is_gift_wrappable"}
-    assert registry.names("effect_action") == {"example_pack.effect_action.add_order_note"}
+    assert registry.names("effect_action") == {"example_pack.effect_action.log_transition"}
 
 
 def test_a_pack_advertised_by_an_entry_point_is_loaded(make_app, tmp_path, monkeypatch):

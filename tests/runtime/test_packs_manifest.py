@@ -103,7 +103,7 @@ def registry():
 
 def test_the_core_declares_its_slots(registry):
     assert sorted(registry.slots) == sorted([s.name for s in CORE_SLOTS] + ["periodic_job"]) == [
-        "cart_parse_provider", "definitions", "effect_action", "graphql", "payment_gateway",
+        "cart_parse_provider", "definitions", "effect_action", "fact_field", "graphql", "payment_gateway",
         "periodic_job", "predicate_function", "shipping_rate_provider", "tax_provider",
     ]
 
@@ -114,6 +114,8 @@ def test_the_core_declares_its_slots(registry):
         ("predicate_function", "not callable", "p.predicate_function.x: expected a function, got str"),
         ("graphql", "type Query { a: Int }", "p.graphql.x: expected a GraphQLExtension(sdl, bindables), got str"),
         ("graphql", GraphQLExtension("extend type Query {"), "p.graphql.x: sdl: Syntax Error: Expected Name, found <EOF>. at line 1"),
+        ("effect_action", print, "p.effect_action.x: expected a runtime.state_machines.effects.Effect(func, "
+                                   "in_transaction=...), got builtin_function_or_method"),
         ("definitions", "/no/such/folder", "p.definitions.x: /no/such/folder: not a folder"),
         ("periodic_job", None, "p.periodic_job.x: expected a runtime.jobs.PeriodicJob, got NoneType"),
         ("tax_provider", object(), "p.tax_provider.x: expected a TaxProvider (methods calculate); object lacks calculate"),

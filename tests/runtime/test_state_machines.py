@@ -210,7 +210,7 @@ def test_graphql_reads_a_live_machine_with_its_diagram(machine_app, client):
     assert data["transitions"][0] == {
         "name": "send", "from": ["packed"], "to": "sent", "permission": None,
         "guard": {"item_count": {"gt": 0}},
-        "effects": ["test.effect_action.audit", "test.effect_action.notify"]}
+        "effects": ["test.audit", "test.notify"]}
     assert data["timers"] == [{"state": "packed", "after": "30m", "transition": "expire"}]
     assert data["mermaid"].splitlines()[:3] == [
         "stateDiagram-v2", "    [*] --> packed", "    packed --> sent: send"]
