@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.conditions import (
-    _ORDER, _SYMBOLS, ITEM, All, AnyOf, Arith, Call, CompareExpr, Exists, Matches, Node,
+    _ORDER, _SYMBOLS, ITEM, All, AnyOf, Arith, Call, Compare, CompareExpr, Exists, Matches, Node,
     Quantified, Ref, Report, check, describe_operand, dotted, parse, refs,
 )
 from rules.facts import MISSING, get_path
@@ -28,11 +28,17 @@ _REDUCE = {"$add": operator.add, "$sub": operator.sub, "$mul": operator.mul}
 # -- durable_rules' value semantics -----------------------------------------------------------
 
 
+_NUMBERS = (bool, int, float)  # durable's numbers: booleans are 0 and 1
+_TYPES = {"number": _NUMBERS, "string": (str,)}
+#: One value of each kind durable tells apart (and MISSING).
+_SAMPLES = {"missing": MISSING, "null": None, "number": 0, "string": "", "other": []}
+
+
 def _kind(value: Any) -> str:
     """durable's view of a JSON value: booleans are the numbers 0 and 1."""
     if value is None:
         return "null"
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, _NUMBERS):
         return "number"
     return "string" if isinstance(value, str) else "other"
 
@@ -89,12 +95,87 @@ def reduce_values(op: str, left: Any, right: Any) -> Any:
 
 
 # -- closures ------------------------------------------------------------------------------------
+#
+# Compiled from the validated tree with what can be decided once: the path's reader (one key of
+# a dict fact read inline) and, for a comparison with a literal, which Python types compare with
+# Python's operator and which kinds answer true whatever the value — both asked of
+# compare_values here, so it stays the one definition (tests/rules/test_predicates.py checks each
+# specialized leaf against it on values of every kind).
+
+
+def _reader(path: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``fact -> value at path`` (:data:`MISSING` if absent), exactly :func:`get_path`."""
+    if len(path) == 1:
+        key = path[0]
+        return lambda fact: fact.get(key, MISSING) if type(fact) is dict else get_path(fact, path)
+    if len(path) == 2:
+        first, second = path
+
+        def read_two(fact: Any) -> Any:
+            if type(fact) is dict and type(inner := fact.get(first, MISSING)) is dict:
+                return inner.get(second, MISSING)
+            return get_path(fact, path)
+
+        return read_two
+    return lambda fact: get_path(fact, path)
+
+
+def literal_types(op: str, constant: Any) -> tuple[tuple[type, ...], tuple[type, ...]] | None:
+    """How ``compare_values(op, value, constant)`` reads for a literal ``constant``: ``(same,
+    across)`` where a value of a ``same`` type gives ``value <op> constant`` and any other value
+    gives ``isinstance(value, across)``. ``None`` when it is not that simple (a null constant,
+    ``<=``/``>=`` between booleans…)."""
+    kind = _kind(constant)
+    if kind not in _TYPES or (op in ("$lte", "$gte") and isinstance(constant, bool)):
+        return None
+    answers = {other: compare_values(op, sample, constant)
+               for other, sample in _SAMPLES.items() if other != kind}
+    if answers.pop("missing") or answers.pop("null") or answers.pop("other"):
+        return None
+    (other, holds), = answers.items()
+    return _TYPES[kind], (_TYPES[other] if holds else ())
+
+
+_M = MISSING
+# ``value <op> c`` for a value of type T (no other kind holds), one key read inline or via r.
+_ONE_KEY: dict[str, Callable[..., Test]] = {
+    "$eq": lambda k, p, c, T: lambda f: isinstance(
+        v := f.get(k, _M) if type(f) is dict else get_path(f, p), T) and v == c,
+    "$lt": lambda k, p, c, T: lambda f: isinstance(
+        v := f.get(k, _M) if type(f) is dict else get_path(f, p), T) and v < c,
+    "$lte": lambda k, p, c, T: lambda f: isinstance(
+        v := f.get(k, _M) if type(f) is dict else get_path(f, p), T) and v <= c,
+    "$gt": lambda k, p, c, T: lambda f: isinstance(
+        v := f.get(k, _M) if type(f) is dict else get_path(f, p), T) and v > c,
+    "$gte": lambda k, p, c, T: lambda f: isinstance(
+        v := f.get(k, _M) if type(f) is dict else get_path(f, p), T) and v >= c,
+}
+_READ: dict[str, Callable[..., Test]] = {
+    "$eq": lambda r, c, T: lambda f: isinstance(v := r(f), T) and v == c,
+    "$lt": lambda r, c, T: lambda f: isinstance(v := r(f), T) and v < c,
+    "$lte": lambda r, c, T: lambda f: isinstance(v := r(f), T) and v <= c,
+    "$gt": lambda r, c, T: lambda f: isinstance(v := r(f), T) and v > c,
+    "$gte": lambda r, c, T: lambda f: isinstance(v := r(f), T) and v >= c,
+}
+
+
+def _literal_test(op: str, path: tuple[str, ...], constant: Any) -> Test:
+    types = literal_types(op, constant)
+    read = _reader(path)
+    if types is None or (types[1] and op != "$neq"):
+        return lambda fact: compare_values(op, read(fact), constant)
+    same, across = types
+    if op == "$neq":
+        return lambda f: (v != constant) if isinstance(v := read(f), same) else \
+            isinstance(v, across)
+    if len(path) == 1:
+        return _ONE_KEY[op](path[0], path, constant, same)
+    return _READ[op](read, constant, same)
 
 
 def _operand(operand: Any) -> Callable[[Any], Any]:
     if isinstance(operand, Ref):
-        path = operand.path
-        return lambda fact: get_path(fact, path)
+        return _reader(operand.path)
     if isinstance(operand, Arith):
         left, right, op = _operand(operand.left), _operand(operand.right), operand.op
         return lambda fact: reduce_values(op, left(fact), right(fact))
@@ -122,7 +203,7 @@ def _scopes(node: Quantified, fact: Any) -> list[Any] | None:
 def _leaf_test(node: Node, functions: Mapping[str, Any]) -> Test:
     if isinstance(node, Call):
         return lambda fact, name=node.name: bool(_function(functions, name)(fact))
-    path = node.path
+    path, read = node.path, _reader(node.path)
     if isinstance(node, Quantified):
         item, wanted = _build(node.item, functions), node.quantifier == "$iany"
 
@@ -137,18 +218,17 @@ def _leaf_test(node: Node, functions: Mapping[str, Any]) -> Test:
 
         return quantified
     if isinstance(node, Exists):
-        present = node.present
-        return lambda fact: (get_path(fact, path) is not MISSING) is present
+        if node.present:
+            return lambda fact: read(fact) is not MISSING
+        return lambda fact: read(fact) is MISSING
     if isinstance(node, Matches):
-        regex = parse_pattern(node.pattern, node.ignore_case).compile()
-        return lambda fact: isinstance(v := get_path(fact, path), str) and \
-            regex.fullmatch(v) is not None
+        full = parse_pattern(node.pattern, node.ignore_case).compile().fullmatch
+        return lambda fact: isinstance(v := read(fact), str) and full(v) is not None
     op = node.op
     if isinstance(node, CompareExpr):
         operand = _operand(node.operand)
-        return lambda fact: compare_values(op, get_path(fact, path), operand(fact))
-    expected = node.value
-    return lambda fact: compare_values(op, get_path(fact, path), expected)
+        return lambda fact: compare_values(op, read(fact), operand(fact))
+    return _literal_test(op, path, node.value)
 
 
 def _function(functions: Mapping[str, Any], name: str) -> Callable[[Any], bool]:
@@ -160,13 +240,68 @@ def _function(functions: Mapping[str, Any], name: str) -> Callable[[Any], bool]:
 
 def _build(node: Node, functions: Mapping[str, Any]) -> Test:
     """The closure for any condition node (the batch evaluator's fallback too)."""
-    if isinstance(node, All):
+    if isinstance(node, (All, AnyOf)):
         tests = tuple(_build(item, functions) for item in node.items)
-        return lambda fact: all(test(fact) for test in tests)
-    if isinstance(node, AnyOf):
-        tests = tuple(_build(item, functions) for item in node.items)
-        return lambda fact: any(test(fact) for test in tests)
+        if isinstance(node, All):
+            return _every(tests)
+        return _membership(node, _some(tests)) or _some(tests)
     return _leaf_test(node, functions)
+
+
+_HASHED = (str, int, float, bool)  # hash consistently with ==, so `in` a set is a run of ==
+
+
+def _membership(node: AnyOf, some: Test) -> Test | None:
+    """An ``in`` list (``$eq`` literals on one path) as one set lookup, where every constant
+    equals exactly the values of its own types (:func:`literal_types`); ``some`` for values of
+    other types."""
+    items = node.items
+    if not all(isinstance(i, Compare) and i.op == "$eq" and i.path == items[0].path
+               and type(i.value) in _HASHED and i.value == i.value
+               and literal_types("$eq", i.value) == (_TYPES[_kind(i.value)], ()) for i in items):
+        return None
+    read, constants = _reader(items[0].path), frozenset(i.value for i in items)
+    return lambda fact: (v in constants) if type(v := read(fact)) in _HASHED else some(fact)
+
+
+def _every(tests: tuple[Test, ...]) -> Test:
+    """All of ``tests``, in order, stopping at the first false (two or three: no loop)."""
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda fact: a(fact) and b(fact)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda fact: a(fact) and b(fact) and c(fact)
+
+    def every(fact: Any) -> bool:
+        for test in tests:
+            if not test(fact):
+                return False
+        return True
+
+    return every
+
+
+def _some(tests: tuple[Test, ...]) -> Test:
+    """Any of ``tests``, in order, stopping at the first true."""
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda fact: a(fact) or b(fact)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda fact: a(fact) or b(fact) or c(fact)
+
+    def some(fact: Any) -> bool:
+        for test in tests:
+            if test(fact):
+                return True
+        return False
+
+    return some
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis.strategies import (
+    booleans, builds, floats, integers, just, lists, none, one_of, sampled_from, text,
+)
 
 from rules.environment import Environment
-from rules.facts import MISSING, default_catalog
-from rules.predicates import compare_values, compile_predicate, explain, reduce_values
+from rules.conditions import All, AnyOf, Call, Compare
+from rules.facts import MISSING, default_catalog, get_path
+from rules.predicates import _build, compare_values, compile_predicate, explain, reduce_values
 from tests.rules import test_differential as differential
 
 
@@ -147,6 +151,67 @@ def test_imt_folds_ascii_case_only(env):
 ])
 def test_durable_value_semantics(op, actual, expected, held):
     assert compare_values(op, actual, expected) is held
+
+
+# -- the compiled closures are specialized from compare_values, and must equal it ------------
+
+class _Text(str):
+    """A str subclass: not the exact type the fast paths read inline."""
+
+
+class _Mapping(dict):
+    """A dict subclass fact: read through get_path."""
+
+
+_OPS = sampled_from(["$eq", "$neq", "$lt", "$lte", "$gt", "$gte"])
+_CONSTANTS = one_of(booleans(), integers(-3, 3), integers(), floats(), text(max_size=2),
+                    sampled_from(["", "a", "1"]))
+_VALUES = one_of(_CONSTANTS, none(), just(MISSING), just([1]), just({"x": 1}),
+                 builds(_Text, sampled_from(["", "a", "1"])), builds(_Mapping))
+_PATHS = sampled_from([("a",), ("a", "b"), ("a", "b", "c")])
+
+
+def _fact_holding(path, value, wrap):
+    """A fact with ``value`` at ``path`` (nothing there for MISSING), dicts built by ``wrap``."""
+    fact = value
+    for part in reversed(path):
+        fact = wrap({} if fact is MISSING else {part: fact})
+    return fact
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_OPS, _PATHS, _CONSTANTS, _VALUES, sampled_from([dict, _Mapping]))
+def test_each_specialized_comparison_equals_compare_values(op, path, constant, value, wrap):
+    test = _build(Compare(op, path, constant, "/w", "/w"), {})
+    fact = _fact_holding(path, value, wrap)
+
+    assert test(fact) is compare_values(op, get_path(fact, path), constant)
+    assert test(value) is compare_values(op, get_path(value, path), constant)  # any JSON root
+
+
+@settings(max_examples=800, deadline=None)
+@given(_PATHS, lists(_CONSTANTS, min_size=1, max_size=4), _VALUES)
+def test_an_in_list_equals_its_equalities(path, constants, value):
+    node = AnyOf(tuple(Compare("$eq", path, c, "/w", "/w") for c in constants), "/w")
+    fact = _fact_holding(path, value, dict)
+
+    assert _build(node, {})(fact) is any(compare_values("$eq", value, c) for c in constants)
+
+
+@given(lists(booleans(), min_size=1, max_size=5))
+def test_all_and_any_of_any_size_short_circuit_like_all_and_any(outcomes):
+    called = []
+    items = tuple(Call(f"t.{i}", "/w") for i in range(len(outcomes)))
+    functions = {f"t.{i}": (lambda fact, i=i: called.append(i) or outcomes[i])
+                 for i in range(len(outcomes))}
+    first_false = outcomes.index(False) if False in outcomes else len(outcomes) - 1
+    first_true = outcomes.index(True) if True in outcomes else len(outcomes) - 1
+
+    assert _build(All(items, "/w"), functions)({}) is all(outcomes)
+    assert called == list(range(first_false + 1))
+    called.clear()
+    assert _build(AnyOf(items, "/w"), functions)({}) is any(outcomes)
+    assert called == list(range(first_true + 1))
 
 
 @pytest.mark.parametrize("op, left, right, result", [
