@@ -29,11 +29,17 @@ def _one_at_a_time(predicates, facts):
 
 FIELDS = ["a", "b", "c", "n.x", "n.y"]
 BIG = 2**53 + 1  # float64 cannot hold it: compared in Python
-numbers = st.one_of(st.integers(-4, 4), st.floats(-4, 4).map(lambda x: round(x, 1)))
-strings = st.sampled_from(["", "a", "ab", "b", "ba", "A", "1"])
+# Constants as validation accepts them (no NaN/inf, no exponent, integers up to 2**53); fact
+# values may be anything JSON holds.
+numbers = st.one_of(st.integers(-4, 4), st.floats(-4, 4).map(lambda x: round(x, 1)),
+                    st.sampled_from([2**53, -2**53, 0.0001, 1234567.5]))
+strings = st.sampled_from(["", "a", "ab", "b", "ba", "A", "aB", "1", "é"])
 constants = st.one_of(st.booleans(), numbers, strings)
-fact_scalars = st.one_of(constants, st.sampled_from([BIG, -BIG, math.inf, -math.inf, -0.0]))
-PATTERNS = ["a.*", "[ab]+", "b?", "1|a", "[^b]*"]
+fact_scalars = st.one_of(constants, st.sampled_from([BIG, -BIG, 10**20, math.inf, -math.inf,
+                                                     -0.0, 2.0**53]))
+# The pattern dialect (rules.patterns): classes, groups, alternation, counted repeats.
+PATTERNS = ["a.*", "[ab]+", "b?", "1|a", "A.*", "[a-c]+[0-9]?", "(ab|b)a", "a{2}", ".", "é|[.-]",
+            "(A|b)a"]
 MATCH_OPS = ["$mt", "$imt"]
 
 
@@ -103,6 +109,32 @@ def test_batch_equals_each_predicate_on_each_fact(odd_env, data, fact_list):
 
     assert columnar.matrix.tolist() == expected
     assert generated.matrix.tolist() == expected
+
+
+def test_vectorized_comparisons_follow_durables_value_semantics():
+    env = Environment()
+    fact_list = [{"a": True}, {"a": 1}, {"a": 1.0}, {"a": "1"}, {"a": None}, {}, {"a": [1]},
+                 {"a": {"x": 1}}, {"a": math.nan}, {"a": BIG}, {"a": "SH-1"}, {"a": "sh-1"}]
+    conditions = [{"a": 1}, {"a": {"neq": 1}}, {"a": "1"}, {"a": {"neq": "1"}},
+                  {"a": {"gte": 1}}, {"a": {"lt": 2}}, {"a": {"in": [True, "1"]}},
+                  {"a": {"imatches": "sh-[0-9]"}}, {"a": {"exists": True}}]
+    predicates = [_compile(item, env) for item in conditions]
+    evaluator = BatchEvaluator(predicates)
+
+    for result in (evaluator.evaluate(FactTable(fact_list)), evaluator.evaluate_each(fact_list)):
+        assert [result.facts_matching(i).tolist() for i in range(len(conditions))] == [
+            [0, 1, 2],  # true == 1 == 1.0
+            [3, 8, 9, 10, 11],  # a string never equals a number; null, missing, lists: nothing
+            [3],
+            [0, 1, 2, 8, 9, 10, 11],
+            [0, 1, 2, 9],  # beyond float64's exact integers: compared in Python
+            [0, 1, 2],
+            [0, 1, 2, 3],
+            [10, 11],  # $imt folds ASCII case, vectorized like $mt
+            [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11],
+        ]
+        assert result.matrix.tolist() == _one_at_a_time(predicates, fact_list)
+    assert evaluator.plan.stats["closures"] == 0
 
 
 # -- sharing ----------------------------------------------------------------------------------
