@@ -14,20 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan
-from rules.batch_table import NUMBER, REPRESENTATIVES, STRING, kind_of
 from rules.facts import MISSING, get_path
-from rules.predicates import compare_values
+from rules.predicates import literal_types
 
 PerFact = Callable[[Any], tuple[bool, ...]]
 _SYMBOLS = {"$eq": "==", "$neq": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
-_TYPES = {NUMBER: "_NUMBERS", STRING: "str"}
 
 
 class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path, "_kind": kind_of,
-                                      "_NUMBERS": (bool, int, float)}
+        self.names: dict[str, Any] = {"MISSING": MISSING, "_get": get_path}
         self._paths: dict[tuple[str, ...], str] = {}
 
     def bind(self, prefix: str, value: Any) -> str:
@@ -50,15 +47,15 @@ class _Source:
 
 
 def _comparison(op: str, value: str, constant: Any, source: _Source) -> str:
-    """``value <op> constant`` as :func:`rules.predicates.compare_values` decides it: Python's
-    operator between values of the constant's kind, and for the other kinds the answer it gives
-    whatever the value (asked once, here)."""
-    kind = kind_of(constant)
-    answers = tuple(other != kind and compare_values(op, sample, constant)
-                    for other, sample in enumerate(REPRESENTATIVES))
-    across = f"{source.bind('a', answers)}[_kind({value})]" if any(answers) else "False"
-    same = f"{value} {_SYMBOLS[op]} {source.bind('c', constant)}"
-    return f"(({same}) if isinstance({value}, {_TYPES[kind]}) else {across})"
+    """``value <op> constant`` as ``rules.predicates.compare_values`` decides it: Python's
+    operator for a value of the constant's types, else the answer its kind gives whatever the
+    value (both from :func:`rules.predicates.literal_types`, asked once, here)."""
+    same, across = literal_types(op, constant)  # the plan vectorizes no other constant
+    test = f"{value} {_SYMBOLS[op]} {source.bind('c', constant)}"
+    if not across:
+        return f"(isinstance({value}, {source.bind('y', same)}) and {test})"
+    return (f"(({test}) if isinstance({value}, {source.bind('y', same)}) "
+            f"else isinstance({value}, {source.bind('y', across)}))")
 
 
 def _field_test(step, source: _Source) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from rules.conditions import All, AnyOf, Compare, Exists, Matches
 from rules.patterns import parse_pattern
-from rules.predicates import Predicate, _build, leaves
+from rules.predicates import Predicate, _build, leaves, literal_types
 
 AND, OR, EQ, NEQ, IN, RANGE, EXISTS, MATCH, CLOSURE = (
     "and", "or", "eq", "neq", "in", "range", "exists", "match", "closure")
@@ -68,7 +68,8 @@ _SHAPES = {
     Exists: {"path", "present", "pointer", "field_pointer"},
     Matches: {"path", "pattern", "pointer", "field_pointer", "ignore_case"},
 }
-_COMPARISONS = frozenset({"$eq", "$neq", "$lt", "$lte", "$gt", "$gte"})
+_RANGES = frozenset({"$lt", "$lte", "$gt", "$gte"})
+_COMPARISONS = frozenset({"$eq", "$neq", *_RANGES})
 
 
 def vectorized(node: Any) -> bool:
@@ -76,8 +77,10 @@ def vectorized(node: Any) -> bool:
     shape = _SHAPES.get(type(node))
     if shape is None or {f.name for f in dataclasses.fields(node)} != shape:
         return False
-    if type(node) is Compare:
-        return node.op in _COMPARISONS and type(node.value) in (str, int, float, bool)
+    if type(node) is Compare:  # validation's constants: ranges on numbers, equality on scalars,
+        scalars = (int, float) if node.op in _RANGES else (str, int, float, bool)
+        return (node.op in _COMPARISONS and type(node.value) in scalars  # read by their types
+                and literal_types(node.op, node.value) is not None)
     return True
 
 
