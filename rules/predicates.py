@@ -244,7 +244,8 @@ def _build(node: Node, functions: Mapping[str, Any]) -> Test:
         tests = tuple(_build(item, functions) for item in node.items)
         if isinstance(node, All):
             return _every(tests)
-        return _membership(node, _some(tests)) or _some(tests)
+        some = _some(tests)
+        return _membership(node, some) or some
     return _leaf_test(node, functions)
 
 
