@@ -15,7 +15,7 @@ from typing import Any
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan
 from rules.facts import MISSING, get_path
-from rules.predicates import literal_types
+from rules.values import literal_types
 
 PerFact = Callable[[Any], tuple[bool, ...]]
 _SYMBOLS = {"$eq": "==", "$neq": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
@@ -47,9 +47,9 @@ class _Source:
 
 
 def _comparison(op: str, value: str, constant: Any, source: _Source) -> str:
-    """``value <op> constant`` as ``rules.predicates.compare_values`` decides it: Python's
+    """``value <op> constant`` as ``rules.values.compare_values`` decides it: Python's
     operator for a value of the constant's types, else the answer its kind gives whatever the
-    value (both from :func:`rules.predicates.literal_types`, asked once, here)."""
+    value (both from :func:`rules.values.literal_types`, asked once, here)."""
     same, across = literal_types(op, constant)  # the plan vectorizes no other constant
     test = f"{value} {_SYMBOLS[op]} {source.bind('c', constant)}"
     if not across:

@@ -22,7 +22,7 @@ import numpy as np
 
 from rules.batch_plan import AND, CLOSURE, EQ, EXISTS, IN, MATCH, NEQ, OR, RANGE, Plan, Step
 from rules.batch_table import REPRESENTATIVES, Column, FactTable, exact_number, kind_of
-from rules.predicates import compare_values
+from rules.values import compare_values
 
 _NEVER = -2  # the code of a constant no fact holds: matches no row (missing rows are -1)
 

@@ -19,7 +19,9 @@ from typing import Any
 
 from rules.conditions import All, AnyOf, Compare, Exists, Matches
 from rules.patterns import parse_pattern
-from rules.predicates import Predicate, _build, leaves, literal_types
+from rules.closures import build_test
+from rules.predicates import Predicate, leaves
+from rules.values import literal_types
 
 AND, OR, EQ, NEQ, IN, RANGE, EXISTS, MATCH, CLOSURE = (
     "and", "or", "eq", "neq", "in", "range", "exists", "match", "closure")
@@ -131,7 +133,7 @@ class Plan:
     def _step(self, node: Any) -> Step:
         kind = type(node)
         if not vectorized(node):
-            return Step(CLOSURE, None, _build(node, self._functions), (), False)
+            return Step(CLOSURE, None, build_test(node, self._functions), (), False)
         if kind is AnyOf and (member := _membership(node)) is not None:
             return Step(IN, member[0], member[1])
         if kind in (All, AnyOf):

@@ -5,7 +5,7 @@ A :class:`FactTable` holds a list of facts (dicts) and, per dotted field path, o
 and membership become integer tests), the numeric values as ``float64`` (ordering tests) and
 each value's kind as durable_rules tells them apart (missing, null, number, string, other): within
 a kind values compare as Python compares them; across kinds the evaluator asks
-:func:`rules.predicates.compare_values` once per condition, so both follow one definition.
+:func:`rules.values.compare_values` once per condition, so both follow one definition.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def equality_key(value: Any) -> Any:
     return None
 
 
-#: The kinds of value durable_rules tells apart (:func:`rules.predicates.compare_values`), as
+#: The kinds of value durable_rules tells apart (:func:`rules.values.compare_values`), as
 #: a column stores them; a comparison across kinds has one answer per kind, whatever the value.
 MISSING_KIND, NULL, NUMBER, STRING, OTHER = range(5)
 #: One value of each kind, to ask ``compare_values`` what a comparison across kinds answers.

@@ -1,5 +1,5 @@
 """Predicate conditions: durable_rules' JSON condition language, checked against a fact schema and
-parsed into a small tree (compiled by :mod:`rules.predicates`). ``docs/predicates.md`` is the
+parsed into a small tree (compiled by :mod:`rules.predicates` and :mod:`rules.closures`). ``docs/predicates.md`` is the
 merchandiser's guide; every form below was probed against durable_rules 2.0.28.
 
 Canonical forms (durable_rules): ``{field: value}`` (equality), ``{$lt|$lte|$gt|$gte|$neq:

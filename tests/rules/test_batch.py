@@ -10,7 +10,8 @@ from rules.batch_codegen import generate
 from rules.batch_columnar import literal_prefix
 from rules.conditions import Matches
 from rules.environment import Environment
-from rules.predicates import Predicate, _build, compile_predicate
+from rules.closures import build_test
+from rules.predicates import Predicate, compile_predicate
 
 
 def _compile(data, env, fact=None):
@@ -240,7 +241,7 @@ class FoldedMatches(Matches):
 
 def test_a_node_kind_it_does_not_vectorize_runs_as_its_closure(env):
     node = FoldedMatches(("sku",), "SH-[0-9]+", "/when/sku", "/when/sku")
-    unknown = Predicate(node, "product", {}, _build(node, {}))
+    unknown = Predicate(node, "product", {}, build_test(node, {}))
     known = _compile({"sku": {"matches": "SH-[0-9]+"}}, env, fact="product")
     fact_list = [{"sku": "SH-1"}, {"sku": "SH-x"}, {}, {"sku": 7}] * 20
 

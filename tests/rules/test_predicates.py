@@ -7,7 +7,9 @@ from hypothesis.strategies import (
 from rules.environment import Environment
 from rules.conditions import All, AnyOf, Call, Compare
 from rules.facts import MISSING, default_catalog, get_path
-from rules.predicates import _build, compare_values, compile_predicate, explain, reduce_values
+from rules.closures import build_test
+from rules.predicates import compile_predicate, explain
+from rules.values import compare_values, reduce_values
 from tests.rules import test_differential as differential
 
 
@@ -182,7 +184,7 @@ def _fact_holding(path, value, wrap):
 @settings(max_examples=1500, deadline=None)
 @given(_OPS, _PATHS, _CONSTANTS, _VALUES, sampled_from([dict, _Mapping]))
 def test_each_specialized_comparison_equals_compare_values(op, path, constant, value, wrap):
-    test = _build(Compare(op, path, constant, "/w", "/w"), {})
+    test = build_test(Compare(op, path, constant, "/w", "/w"), {})
     fact = _fact_holding(path, value, wrap)
 
     assert test(fact) is compare_values(op, get_path(fact, path), constant)
@@ -195,7 +197,7 @@ def test_an_in_list_equals_its_equalities(path, constants, value):
     node = AnyOf(tuple(Compare("$eq", path, c, "/w", "/w") for c in constants), "/w")
     fact = _fact_holding(path, value, dict)
 
-    assert _build(node, {})(fact) is any(compare_values("$eq", value, c) for c in constants)
+    assert build_test(node, {})(fact) is any(compare_values("$eq", value, c) for c in constants)
 
 
 @given(lists(booleans(), min_size=1, max_size=5))
@@ -207,10 +209,10 @@ def test_all_and_any_of_any_size_short_circuit_like_all_and_any(outcomes):
     first_false = outcomes.index(False) if False in outcomes else len(outcomes) - 1
     first_true = outcomes.index(True) if True in outcomes else len(outcomes) - 1
 
-    assert _build(All(items, "/w"), functions)({}) is all(outcomes)
+    assert build_test(All(items, "/w"), functions)({}) is all(outcomes)
     assert called == list(range(first_false + 1))
     called.clear()
-    assert _build(AnyOf(items, "/w"), functions)({}) is any(outcomes)
+    assert build_test(AnyOf(items, "/w"), functions)({}) is any(outcomes)
     assert called == list(range(first_true + 1))
 
 
