@@ -17,11 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from rules.automation_limits import (  # noqa: F401  (re-exported: the limits of this kind)
-    MAX_CONDITIONS_PER_RULE,
-    fact_problems,
-    ruleset_problems,
-)
+from rules.automation_limits import fact_problems, ruleset_problems
 from rules.automation_references import Reference, check_reference, split_references
 from rules.conditions import All, AnyOf, Call, Compare, Exists
 from rules.durations import parse_duration

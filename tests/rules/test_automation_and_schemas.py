@@ -1,6 +1,6 @@
 import json
 
-from rules.automation import MAX_CONDITIONS_PER_RULE, ruleset_problems
+from rules.automation_limits import MAX_CONDITIONS_PER_RULE, ruleset_problems
 from rules.kinds import DEFINITION_SCHEMAS, ENVELOPE_KEYS, get_kind
 from rules.pipeline import check_source
 from rules.validation import validator_for
