@@ -1,0 +1,1 @@
+"""Domain events: the outbox, its publisher and the stream. See ``docs/events.md``."""
