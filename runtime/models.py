@@ -29,5 +29,6 @@ def all_models() -> None:
     import runtime.auth.models  # noqa: F401
     import runtime.automations.models  # noqa: F401
     import runtime.definitions.models  # noqa: F401
+    import runtime.events.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401
