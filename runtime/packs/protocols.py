@@ -25,6 +25,14 @@ class ProviderErrorCode(str, Enum):
     PROVIDER_DECLINED = "PROVIDER_DECLINED"
     #: The provider's remote service failed or did not answer; retrying may succeed.
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    #: A gateway saw an idempotency key again with a different request; nothing was done.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    #: A gateway does not know the transaction id (or it belongs to another merchant account).
+    PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
+    #: The transaction's state does not allow the operation (voiding captured money, capturing a voided one).
+    PAYMENT_STATE_INVALID = "PAYMENT_STATE_INVALID"
+    #: The amount is not positive, or above what remains to capture or refund.
+    PAYMENT_AMOUNT_INVALID = "PAYMENT_AMOUNT_INVALID"
 
 
 class ProviderError(BusinessError):
@@ -51,7 +59,10 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class PaymentResult:
-    #: ``authorized``, ``captured``, ``refunded``, ``voided``, ``pending`` or ``failed``.
+    #: ``authorized``, ``captured``, ``refunded``, ``voided``, ``pending`` or ``failed``; after a
+    #: partial capture or refund, ``partially_captured`` or ``partially_refunded``. The status is
+    #: the authorization's state after the call, named as in the ``payment_transaction`` state
+    #: machine; ``pending`` is an authorization held for the gateway's fraud review.
     status: str
     #: The gateway's id of the transaction, kept to capture, refund or void it later.
     transaction_id: str

@@ -1,0 +1,26 @@
+"""Mock payment gateway: a deterministic card processor sandbox for development and tests.
+
+Test card numbers trigger approvals, declines, fraud review and time-outs (``cards.TEST_CARDS``;
+the table is in ``docs/extensions.md``). State lives in the gateway instance, in memory: one per
+process, lost on restart — a real gateway keeps it at the processor. Never moves real money.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from runtime.packs.api import PackContext
+
+from .gateway import MockGateway
+
+CONFIG_SCHEMA = json.loads((Path(__file__).parent / "config.schema.json").read_text())
+
+
+def register(pack: PackContext) -> None:
+    pack.register(
+        "payment_gateway",
+        "mock",
+        MockGateway(CONFIG_SCHEMA),
+        label="Mock gateway (sandbox)",
+        config_schema=CONFIG_SCHEMA,
+    )
