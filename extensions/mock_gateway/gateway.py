@@ -189,13 +189,13 @@ class MockGateway:
         raise ProviderError(ProviderErrorCode.PAYMENT_NOT_FOUND, message, field="transaction_id")
 
     def _result(self, auth: _Authorization, transaction_id: str, amount: Money, outcome: Outcome | None = None) -> PaymentResult:
-        failed = outcome is not None and outcome.code is not None
+        coded = outcome is not None and outcome.code is not None
         return PaymentResult(
             status=auth.status,
             transaction_id=transaction_id,
             amount=amount,
-            error_code=outcome.code if failed else None,
-            message=outcome.message if failed else None,
+            error_code=outcome.code if coded else None,
+            message=outcome.message if coded else None,
             raw={
                 "merchant_id": auth.merchant_id,
                 "authorization_id": auth.id,
