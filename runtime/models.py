@@ -28,6 +28,7 @@ def all_models() -> None:
     """Import every module that defines tables, so ``SQLModel.metadata`` is complete."""
     import runtime.auth.models  # noqa: F401
     import runtime.automations.models  # noqa: F401
+    import runtime.channels.models  # noqa: F401
     import runtime.definitions.models  # noqa: F401
     import runtime.events.models  # noqa: F401
     import runtime.packs.models  # noqa: F401

@@ -10,6 +10,7 @@ PERMISSIONS: dict[str, str] = {
     "definitions.read": "Read definitions, their history and validation results.",
     "definitions.publish": "Publish and roll back definitions.",
     "users.manage": "Create users and assign roles.",
+    "channels.manage": "Create and update channels and set exchange rates.",
     "orders.ship": "Mark orders shipped (the `ship` transition of the order machine).",
     "orders.cancel": "Cancel placed orders (the `cancel` transition of the order machine).",
     "payments.capture": "Capture authorised payments (the `capture` transitions of payment_transaction).",

@@ -29,6 +29,13 @@ class Context:
     def require(self, permission: str) -> None:
         require(self.actor, permission)
 
+    @functools.cached_property
+    def channel(self):
+        """The ``X-Channel-Slug`` channel, else the default one or None; read it with ``channel_of(info)``."""
+        from runtime.channels.context import channel_for_request  # domains import this module, not it them
+
+        return channel_for_request(self.db, self.request)
+
 
 def context_of(info) -> Context:
     return info.context

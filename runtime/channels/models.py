@@ -1,0 +1,83 @@
+"""Channels and exchange rates."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import Column, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from runtime.models import json_field, timestamp_field
+
+
+class CommerceMode(str, Enum):
+    B2B = "B2B"
+    B2C = "B2C"
+    HYBRID = "HYBRID"
+
+
+class CaptureMode(str, Enum):
+    #: Authorize at checkout; capture later (on shipping).
+    AUTHORIZE = "AUTHORIZE"
+    #: Authorize and capture at checkout.
+    AUTHORIZE_AND_CAPTURE = "AUTHORIZE_AND_CAPTURE"
+
+
+class ExactDecimal(TypeDecorator):
+    """A ``Decimal`` stored exactly: ``NUMERIC`` on PostgreSQL, text on SQLite (whose numbers are
+    binary floats, which would turn a rate like ``0.1`` into ``0.1000000000000000055…``)."""
+
+    impl = Numeric(28, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(28, 12))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value).normalize()
+
+
+class Channel(SQLModel, table=True):
+    __tablename__ = "channel"
+    __table_args__ = (
+        # The database itself guarantees at most one default channel.
+        Index("uq_channel_default", "is_default", unique=True,
+              sqlite_where=text("is_default"), postgresql_where=text("is_default")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    commerce_mode: str = Field(max_length=16)
+    default_currency: str = Field(max_length=3)
+    #: Supported ISO 4217 codes, the default currency among them, in the order given.
+    currencies: list[str] = json_field()
+    capture_mode: str = Field(max_length=32)
+    is_active: bool = Field(default=True)
+    #: The channel used when a request names none.
+    is_default: bool = Field(default=False)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class ExchangeRate(SQLModel, table=True):
+    """``1 base = rate quote`` from ``valid_from`` on, until a later rate for the pair takes over."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (UniqueConstraint("base", "quote", "valid_from", name="uq_exchange_rate_pair_time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    base: str = Field(max_length=3)
+    quote: str = Field(max_length=3)
+    rate: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
+    valid_from: datetime = timestamp_field()
+    created_at: datetime = timestamp_field()
