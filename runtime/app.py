@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import automations, jobs, observability, packs, state_machines
+    from runtime import automations, events, jobs, observability, packs, state_machines
     from runtime.definitions import live
     from runtime.graphql import view
 
@@ -29,5 +29,6 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     view.init_app(app)
     observability.init_app(app)
     automations.init_app(app)
+    events.init_app(app)
     return app
 
