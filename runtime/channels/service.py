@@ -91,6 +91,8 @@ def _save(session: Session, channel: Channel, values: dict[str, Any]) -> Channel
     for key, value in values.items():
         setattr(channel, key, value)
     channel.updated_at = utcnow()
+    if channel.id is None:
+        channel.created_at = channel.updated_at
     session.add(channel)
     session.flush()
     return channel
