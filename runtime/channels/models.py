@@ -40,7 +40,7 @@ class ExactDecimal(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return str(value) if dialect.name == "sqlite" else value
+        return format(Decimal(value), "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         return None if value is None else Decimal(value).normalize()

@@ -37,7 +37,7 @@ def parse_rate(value: Decimal | int | str, field: str = "rate") -> Decimal:
                             field=field)
     if rate.normalize().as_tuple().exponent < -RATE_PLACES:
         raise BusinessError(Code.INVALID_RATE, f"{field}: {value} has more than {RATE_PLACES} decimals", field=field)
-    return rate
+    return rate.normalize()  # 151.2350 and 151.235 are one rate
 
 
 def set_rate(session: Session, base: str, quote: str, rate: Decimal | int | str,
