@@ -40,7 +40,7 @@ def rows(app, model):
 
 
 def test_an_admin_creates_channels_and_anyone_reads_the_active_ones(app, client):
-    token = signed_in(app, client, "merchandiser")
+    token = signed_in(app, client, "admin")
     created = post(client, CREATE, {"input": WEB}, token)["data"]["createChannel"]
     assert created == {"channel": {"slug": "web", "name": "Web", "commerceMode": "B2C", "defaultCurrency": "EUR",
                                    "currencies": ["EUR", "USD"], "captureMode": "AUTHORIZE_AND_CAPTURE",
@@ -80,6 +80,8 @@ def test_mutations_need_channels_manage(app, client):
         assert forbidden["errors"][0]["message"] == "permission 'channels.manage' is required"
         assert post(client, query, variables)["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert post(client, CHANNELS, {"all": True}, viewer)["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    merchandiser = signed_in(app, client, "merchandiser")  # channels.manage is the admin's alone
+    assert post(client, CREATE, {"input": WEB}, merchandiser)["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
     assert rows(app, Channel) == [] and rows(app, ExchangeRate) == []
 
 
