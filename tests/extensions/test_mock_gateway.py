@@ -6,6 +6,8 @@ import threading
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extensions.mock_gateway import CONFIG_SCHEMA, register
 from extensions.mock_gateway.cards import TEST_CARDS, _luhn_valid
@@ -353,3 +355,45 @@ def test_the_pack_loads_through_the_real_loader(tmp_path):
     assert "mock_gateway.payment_gateway.mock" in registry.names("payment_gateway")
     entry = registry.get("mock_gateway.payment_gateway.mock")
     assert entry.config_schema == CONFIG_SCHEMA
+
+
+# --- arithmetic, for any sequence of calls --------------------------------------------------------
+
+_calls = st.lists(st.tuples(st.sampled_from(["capture", "refund", "void"]), st.integers(min_value=-100, max_value=6000)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(calls=_calls)
+def test_totals_never_exceed_what_was_authorized_or_captured(calls):
+    registry = Registry()
+    declare_core_slots(registry)
+    with registry.staged():
+        register(PackContext(registry, load_manifest(ROOT / "extensions" / "mock_gateway" / "manifest.yaml")))
+    gateway = registry.get("mock_gateway.payment_gateway.mock").value
+    auth = authorize(gateway, amount="50.00").transaction_id
+    captured = refunded = Decimal(0)
+    for index, (operation, cents) in enumerate(calls):
+        amount = Money(Decimal(cents) / 100, "EUR")
+        try:
+            if operation == "void":
+                result = gateway.void(auth, f"k{index}", CONFIG)
+            else:
+                result = getattr(gateway, operation)(auth, amount, f"k{index}", CONFIG)
+        except ProviderError as error:
+            assert error.code in {"PAYMENT_STATE_INVALID", "PAYMENT_AMOUNT_INVALID"}
+            continue
+        if operation == "capture":
+            captured += amount.amount
+        elif operation == "refund":
+            refunded += amount.amount
+        assert (Decimal(result.raw["captured"]), Decimal(result.raw["refunded"])) == (captured, refunded)
+    assert Decimal(0) <= refunded <= captured <= Decimal("50.00")
+    state = gateway._authorizations[auth]
+    assert state.status != "voided" or captured == 0
+    expected = (
+        "voided" if state.status == "voided"
+        else "authorized" if captured == 0
+        else ("refunded" if refunded == captured else "partially_refunded") if refunded
+        else "captured" if captured == Decimal("50.00") else "partially_captured"
+    )
+    assert state.status == expected
