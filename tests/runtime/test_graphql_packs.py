@@ -2,7 +2,7 @@
 from runtime.app import create_app
 from tests.conftest import make_settings
 from tests.runtime.helpers import gql
-from tests.runtime.test_packs_support import write_pack
+from tests.runtime.test_packs_support import BUILTIN_PACKS, write_pack
 
 GREETING_PACK = """
 from ariadne import QueryType
@@ -51,6 +51,6 @@ def test_a_pack_whose_sdl_breaks_the_schema_is_disabled_and_reported(database_ur
     assert "greeter" not in app.extensions["vectis.packs"]
     assert app.extensions["vectis.registry"].names("graphql") == set()
     assert ready["packs"]["failed"]["greeter"] == failure
-    assert ready["packs"]["loaded"] == {"flat_rate_shipping": "1.0.0"}
+    assert ready["packs"]["loaded"] == {name: "1.0.0" for name in BUILTIN_PACKS}
     assert gql(client, "{ server { version } }").get_json() == {"data": {"server": {"version": "0.1.0"}}}
     app.extensions["vectis.db"].dispose()

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from runtime.packs import sync_install_state
 from runtime.packs.models import ExtensionInstall
-from tests.runtime.test_packs_support import bare_app, write_pack
+from tests.runtime.test_packs_support import BUILTIN_PACKS, bare_app, write_pack
 
 HOOKS = """
 from pathlib import Path
@@ -41,7 +41,7 @@ def start(database_url, tmp_path):
     apps = []
 
     def build(**overrides):
-        app = bare_app(database_url, tmp_path / "var", disabled_packs=frozenset({"flat_rate_shipping"}), **overrides)
+        app = bare_app(database_url, tmp_path / "var", disabled_packs=BUILTIN_PACKS, **overrides)
         apps.append(app)
         return app
 

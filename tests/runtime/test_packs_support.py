@@ -9,7 +9,11 @@ from flask import Flask
 
 from runtime import packs
 from runtime.db import open_database
+from runtime.config import ROOT
 from tests.conftest import make_settings
+
+#: The packs shipped in ``extensions/``, which every app loads; tests about other packs disable them.
+BUILTIN_PACKS = frozenset(path.parent.name for path in (ROOT / "extensions").glob("*/manifest.yaml"))
 
 PREDICATE_PACK = """
 from runtime.packs.api import PackContext
