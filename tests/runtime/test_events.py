@@ -233,3 +233,34 @@ def test_an_automation_fires_from_emitted_events(app, frozen_clock):
     assert CALLS[0].context["correlation"] == "a1"
     assert CALLS[0].context["event_ids"] == sorted(r.id for r in outbox(app) if r.key in ("p1", "p3"))
     CALLS.clear()
+
+
+def test_concurrent_publishers_publish_each_row_once(app, monkeypatch):
+    if app.extensions["vectis.db"].dialect != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite serializes writers on its own)")
+    import threading
+
+    import runtime.events.outbox
+
+    monkeypatch.setattr(runtime.events.outbox, "_publish_after_commit", lambda session: None)
+    run(app, lambda s: [emit(s, "cart.created", {"cart_id": f"c{i}", "channel_id": "web", "currency": "EUR"},
+                             key=f"c{i}") for i in range(60)])
+    counts: list[int] = []
+    start = threading.Barrier(3)
+
+    def publisher():
+        with app.app_context():
+            start.wait()
+            counts.append(publish_outbox())
+
+    threads = [threading.Thread(target=publisher) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    drain(app)
+
+    ids = [r.id for r in outbox(app)]
+    assert sum(counts) == 60
+    assert [e["id"] for e in stream.read(get_dispatcher(app).connection)] == ids
+    assert stored_event_ids(app) == ids
