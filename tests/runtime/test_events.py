@@ -49,6 +49,30 @@ def test_every_event_type_has_a_schema():
                              "state_machine.transitioned"]
 
 
+MINIMAL = {
+    "cart.created": {"cart_id": "c1", "channel_id": "web", "currency": "EUR"},
+    "cart.updated": {"cart_id": "c1", "change": "line_added", "subtotal": "3.00", "lines": 1},
+    "order.created": ORDER,
+    "order.status_changed": {"order_id": "o1", "from_status": "placed", "to_status": "paid", "transition": "pay"},
+    "payment.authorized": refunded("p1"),
+    "payment.captured": refunded("p1"),
+    "payment.failed": {**refunded("p1"), "operation": "authorize", "reason": "card declined"},
+    "payment.refunded": refunded("p1"),
+    # what runtime.state_machines.service.fire() emits
+    "state_machine.transitioned": {"machine": "order", "entity_type": "order", "entity_id": "42", "transition": "pay",
+                                   "from_state": "placed", "to_state": "paid", "actor": "user:ann@example.test",
+                                   "revision": 1},
+}
+
+
+def test_each_type_accepts_its_payload_and_is_published(app):
+    assert sorted(MINIMAL) == event_types()
+    run(app, lambda s: [emit(s, type_, payload, key="k1") for type_, payload in MINIMAL.items()])
+
+    assert [(r.type, r.payload) for r in outbox(app)] == list(MINIMAL.items())
+    assert stored_event_ids(app) == [r.id for r in outbox(app)]
+
+
 def test_emitted_events_are_published_in_order_to_the_consumer(app):
     def place(session):
         emit(session, "order.created", ORDER, key="o1")
