@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, create_engine, event, text
+from sqlalchemy import DateTime, Numeric, String, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -26,6 +27,27 @@ T = TypeVar("T")
 
 #: Attempts for a transaction that hits a serialization failure, deadlock or a locked SQLite file.
 TRANSACTION_ATTEMPTS = 5
+
+
+class ExactDecimal(TypeDecorator):
+    """A ``Decimal`` stored exactly: ``NUMERIC`` on PostgreSQL, text on SQLite (whose numbers are
+    binary floats, which would turn a rate like ``0.1`` into ``0.1000000000000000055…``)."""
+
+    impl = Numeric(28, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(28, 12))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return format(Decimal(value), "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value).normalize()
 
 
 class UTCDateTime(TypeDecorator):

@@ -4,8 +4,9 @@
 * :class:`BusinessError` — a run-time refusal returned to the caller as data
   (``errors { code field message }`` in a GraphQL payload). ``code`` is a member of a
   domain's ``…ErrorCode`` enum.
-* :class:`AuthError` and its subclasses — authentication and permission failures, surfaced
-  as top-level GraphQL errors with ``extensions.code``.
+* :class:`RequestError` — the request as a whole cannot be served (who calls, which channel),
+  surfaced as a top-level GraphQL error with ``extensions.code``; :class:`AuthError` and its
+  subclasses are the authentication and permission failures among them.
 
 Author errors in definitions are the rules engine's (:class:`rules.errors.AuthorError`).
 """
@@ -45,7 +46,11 @@ class BusinessErrors(VectisError):
         self.errors = errors
 
 
-class AuthError(VectisError):
+class RequestError(VectisError):
+    code = "BAD_REQUEST"
+
+
+class AuthError(RequestError):
     code = "UNAUTHENTICATED"
 
 

@@ -2,11 +2,11 @@
 
 An unknown or inactive slug is a top-level GraphQL error with ``extensions.code``
 ``CHANNEL_NOT_FOUND`` (the whole request addresses a channel, so no payload can carry it).
-Resolvers read the channel with :func:`channel_of`; ``Context.channel`` resolves it once.
+Resolvers read ``info.context.channel``, resolved once per request; ``ChannelNotFound`` is a
+:class:`~runtime.errors.RequestError`, so the view keeps its code.
 """
 from __future__ import annotations
 
-from graphql import GraphQLError
 from sqlmodel import Session, select
 
 from runtime.channels.errors import ChannelNotFound
@@ -33,13 +33,3 @@ def channel_for_request(database, request) -> Channel | None:
     """What ``Context.channel`` holds: the channel the request's header names."""
     with database.session() as session:
         return resolve_channel(session, request.headers.get(HEADER) if request is not None else None)
-
-
-def channel_of(info) -> Channel | None:
-    """The request's channel for a resolver; an unknown slug becomes a ``CHANNEL_NOT_FOUND`` error."""
-    try:
-        return info.context.channel
-    except ChannelNotFound as exc:
-        # Located here (with a path), so the view keeps its code rather than calling it internal.
-        raise GraphQLError(str(exc), info.field_nodes, path=info.path.as_list(),
-                           extensions={"code": ChannelNotFound.code}) from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from runtime.errors import VectisError
+from runtime.errors import RequestError
 
 
 class ChannelErrorCode(str, Enum):
@@ -29,7 +29,7 @@ class ChannelErrorCode(str, Enum):
     TOO_MANY_DECIMALS = "TOO_MANY_DECIMALS"
 
 
-class ChannelNotFound(VectisError):
+class ChannelNotFound(RequestError):
     """``X-Channel-Slug`` names no active channel: a top-level error ``CHANNEL_NOT_FOUND``."""
 
     code = "CHANNEL_NOT_FOUND"

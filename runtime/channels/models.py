@@ -5,10 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import Column, Index, Numeric, String, UniqueConstraint, text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from runtime.db import ExactDecimal
 from runtime.models import json_field, timestamp_field
 
 
@@ -23,27 +23,6 @@ class CaptureMode(str, Enum):
     AUTHORIZE = "AUTHORIZE"
     #: Authorize and capture at checkout.
     AUTHORIZE_AND_CAPTURE = "AUTHORIZE_AND_CAPTURE"
-
-
-class ExactDecimal(TypeDecorator):
-    """A ``Decimal`` stored exactly: ``NUMERIC`` on PostgreSQL, text on SQLite (whose numbers are
-    binary floats, which would turn a rate like ``0.1`` into ``0.1000000000000000055…``)."""
-
-    impl = Numeric(28, 12)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(28, 12))
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return format(Decimal(value), "f") if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else Decimal(value).normalize()
 
 
 class Channel(SQLModel, table=True):

@@ -7,7 +7,6 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLError
 
 from runtime.channels import rates, service
-from runtime.channels.context import channel_of
 from runtime.channels.errors import ChannelErrorCode
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
@@ -55,7 +54,7 @@ def resolve_channel(_, info, slug: str):
 
 @query.field("currentChannel")
 def resolve_current_channel(_, info):
-    return channel_of(info)
+    return info.context.channel
 
 
 @query.field("exchangeRate")

@@ -31,7 +31,7 @@ class Context:
 
     @functools.cached_property
     def channel(self):
-        """The ``X-Channel-Slug`` channel, else the default one or None; read it with ``channel_of(info)``."""
+        """The ``X-Channel-Slug`` channel, else the default one or None."""
         from runtime.channels.context import channel_for_request  # domains import this module, not it them
 
         return channel_for_request(self.db, self.request)

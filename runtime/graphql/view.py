@@ -11,7 +11,7 @@ from graphql import GraphQLError
 
 from runtime.auth.permissions import ANONYMOUS, Actor
 from runtime.auth.service import authenticate_bearer
-from runtime.errors import AuthError
+from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
 from runtime.graphql.limits import validation_rules
 from runtime.graphql.schema import build_schema
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 error_log = logging.getLogger("runtime.graphql.errors")
 error_log.addFilter(
     # Refusals the caller caused are answers, not faults: keep them out of the error log.
-    lambda record: not (record.exc_info and isinstance(record.exc_info[1], AuthError))
-    and not isinstance(getattr(record.exc_info[1] if record.exc_info else None, "original_error", None), AuthError)
+    lambda record: not (record.exc_info and isinstance(record.exc_info[1], RequestError))
+    and not isinstance(getattr(record.exc_info[1] if record.exc_info else None, "original_error", None), RequestError)
 )
 blueprint = Blueprint("graphql", __name__)
 explorer = ExplorerGraphiQL(title="Vectis GraphQL")
@@ -36,10 +36,10 @@ def init_app(app: Flask) -> None:
 
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict:
-    """Auth failures carry ``extensions.code``; unexpected failures never leak a traceback."""
+    """Request errors (auth, channel…) carry ``extensions.code``; unexpected failures never leak a traceback."""
     formatted = error.formatted
     original = error.original_error
-    if isinstance(original, AuthError):
+    if isinstance(original, RequestError):
         formatted["extensions"] = {"code": original.code}
     elif original is not None:
         log.error("unhandled error in resolver", exc_info=original)

@@ -7,7 +7,6 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import runtime.db
-import runtime.channels.models
 
 
 revision = '4a0c0a000002'
@@ -39,7 +38,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('base', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('quote', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('rate', runtime.channels.models.ExactDecimal(), nullable=False),
+    sa.Column('rate', runtime.db.ExactDecimal(), nullable=False),
     sa.Column('valid_from', runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
