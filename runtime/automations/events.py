@@ -11,11 +11,14 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from jsonschema import Draft202012Validator
 from rules.facts import FACTS_PATH
 from sqlmodel import Session, select
 
 from runtime.automations.models import ID_LENGTH, AutomationEvent
+from runtime.clock import utcnow
+from runtime.definitions.live import live_definitions
 from runtime.errors import VectisError
 
 #: Columns filled from the event's field of the same name (the usual correlation keys).
@@ -70,8 +73,14 @@ def publish_event(session: Session, event: dict[str, Any]) -> bool:
     data, when = normalise(event)
     if session.exec(select(AutomationEvent.seq).where(AutomationEvent.event_id == data["id"])).first():
         return False
+    # Stored either way (a later automation's window replays it); consumed only if a live
+    # automation may match its type, so a stream no automation listens to costs one insert.
+    wanted = any(live.compiled.may_match(data["type"])
+                 for live in live_definitions(current_app).all("automation"))
     session.add(AutomationEvent(event_id=data["id"], type=data["type"], occurred_at=when, data=data,
+                                processed_at=None if wanted else utcnow(),
                                 **{key: data.get(key) for key in KEY_COLUMNS}))
     session.flush()
-    enqueue(consume_event, data["id"], queue=EVENTS, session=session)
+    if wanted:
+        enqueue(consume_event, data["id"], queue=EVENTS, session=session)
     return True

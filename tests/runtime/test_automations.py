@@ -354,3 +354,21 @@ def test_publish_event_refuses_what_is_not_an_event(automations, event, message)
     assert str(refused.value) == message
     with app.extensions["vectis.db"].session() as s:
         assert s.exec(select(AutomationEvent)).all() == []
+
+
+def test_an_event_no_automation_listens_to_is_stored_but_not_consumed(automations, monkeypatch):
+    from runtime.automations import consumer
+
+    app = automations
+    publish_definition(app, REFUNDS)
+    consumed = []
+    monkeypatch.setattr(consumer, "_consume", lambda *args: consumed.append(args[-1]) or 0)
+
+    send(app, "o1", "order.created", 0, account_id="a1")
+    refund(app, "r1", 1)
+
+    with app.extensions["vectis.db"].session() as s:
+        rows = {r.event_id: r.processed_at is not None
+                for r in s.exec(select(AutomationEvent)).all()}
+    assert consumed == ["r1"]  # only the refund reached the automation
+    assert rows == {"o1": True, "r1": True}  # both stored, for later windows; both done
