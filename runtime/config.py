@@ -6,6 +6,7 @@ Every setting is documented in ``docs/configuration.md``; a value that cannot be
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -53,6 +54,8 @@ class Settings:
     log_level: str = "INFO"
     #: ``text`` or ``json`` (one JSON object per line, with the request id).
     log_format: str = "text"
+    #: The store's base currency (ISO 4217): variant base prices and orders' base amounts are in it.
+    base_currency: str = "EUR"
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +77,7 @@ _ENV = {
     "run_sweeps_in_process": "VECTIS_RUN_SWEEPS_IN_PROCESS",
     "log_level": "VECTIS_LOG_LEVEL",
     "log_format": "VECTIS_LOG_FORMAT",
+    "base_currency": "VECTIS_BASE_CURRENCY",
 }
 
 
@@ -95,7 +99,9 @@ def _convert(name: str, env_name: str, raw: str, kind: type):
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "disabled_packs":
         return frozenset(p.strip() for p in raw.split(",") if p.strip())
-    return raw
+    if name == "base_currency" and not re.fullmatch(r"[A-Z]{3}", raw.strip()):
+        raise ConfigError(f"{env_name}: expected a three-letter ISO 4217 code like EUR, got {raw!r}")
+    return raw.strip() if name == "base_currency" else raw
 
 
 def normalize_database_url(url: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Numeric, String, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Numeric, String, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +48,38 @@ class ExactDecimal(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else Decimal(value).normalize()
+
+
+class MoneyAmount(TypeDecorator):
+    """An amount of money (its currency is a column beside it), exact and comparable in SQL:
+    ``NUMERIC(19, 4)`` on PostgreSQL, an integer of ten-thousandths on SQLite (whose numbers are
+    binary floats). Every ISO 4217 currency has at most four decimals, so nothing is rounded:
+    an amount with more decimals is refused, never truncated."""
+
+    impl = Numeric(19, 4)
+    cache_ok = True
+    SCALE = 4
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(19, self.SCALE))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = Decimal(value)
+        scaled = amount.scaleb(self.SCALE)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"amount {amount} has more than {self.SCALE} decimals")
+        return int(scaled) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.SCALE)
+        return Decimal(value)
 
 
 class UTCDateTime(TypeDecorator):

@@ -26,10 +26,16 @@ def json_field(*, default_factory=list) -> Any:
 
 def all_models() -> None:
     """Import every module that defines tables, so ``SQLModel.metadata`` is complete."""
+    import runtime.accounts.models  # noqa: F401
     import runtime.auth.models  # noqa: F401
     import runtime.automations.models  # noqa: F401
+    import runtime.carts.models  # noqa: F401
+    import runtime.catalog.models  # noqa: F401
     import runtime.channels.models  # noqa: F401
     import runtime.definitions.models  # noqa: F401
     import runtime.events.models  # noqa: F401
+    import runtime.orders.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
+    import runtime.payments.models  # noqa: F401
+    import runtime.pricing.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401

@@ -60,3 +60,21 @@ class ExchangeRate(SQLModel, table=True):
     rate: Decimal = Field(sa_column=Column(ExactDecimal(), nullable=False))
     valid_from: datetime = timestamp_field()
     created_at: datetime = timestamp_field()
+
+
+class ChannelProvider(SQLModel, table=True):
+    """A pack's strategy enabled on a channel (its payment gateway, its shipping rate providers)
+    with the merchant's configuration, valid against the provider's ``config_schema``."""
+
+    __tablename__ = "channel_provider"
+    __table_args__ = (UniqueConstraint("channel_id", "slot", "provider", name="uq_channel_provider"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="channel.id", index=True, ondelete="CASCADE")
+    #: ``payment_gateway`` or ``shipping_rate_provider`` (later: ``tax_provider``…).
+    slot: str = Field(max_length=64)
+    #: The registry key, ``<pack>.<slot>.<name>``.
+    provider: str = Field(max_length=160)
+    config: dict = json_field(default_factory=dict)
+    position: int = Field(default=0)
+    is_active: bool = Field(default=True)

@@ -1,0 +1,23 @@
+"""catalog search: reserved for the commerce core's catalog search changes
+
+Revision ID: 4a0c0a000004
+Revises: 4a0c0a000003
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import runtime.db
+
+
+revision = '4a0c0a000004'
+down_revision = '4a0c0a000003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
