@@ -169,9 +169,12 @@ class Database:
         except BaseException:
             session.rollback()
             session.info.pop("after_commit", None)
+            for hook in session.info.pop("after_rollback", []):
+                _run_quietly(hook)
             raise
         finally:
             session.close()
+        session.info.pop("after_rollback", None)
         for hook in session.info.pop("after_commit", []):
             hook()
 
@@ -195,6 +198,19 @@ class Database:
 def after_commit(session: Session, hook: Callable[[], None]) -> None:
     """Run ``hook`` once the session's transaction has committed (jobs, outbound calls)."""
     session.info.setdefault("after_commit", []).append(hook)
+
+
+def after_rollback(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` if the session's transaction rolls back: undo what happened outside the
+    database (void a gateway authorization). A failing hook is logged, never raised."""
+    session.info.setdefault("after_rollback", []).append(hook)
+
+
+def _run_quietly(hook: Callable[[], None]) -> None:
+    try:
+        hook()
+    except Exception:  # the rollback's own exception is the one the caller must see
+        log.exception("after-rollback hook failed")
 
 
 def open_database(url: str) -> Database:

@@ -17,21 +17,45 @@ PERMISSIONS: dict[str, str] = {
     "payments.void": "Void authorised payments (the `void` transition of payment_transaction).",
     "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
+    "catalog.manage": "Create and change categories, brands, attributes, products, variants and visibility.",
+    "pricing.manage": "Create and change price lists and their entries.",
+    "accounts.manage": "Create and change B2B accounts, locations, employees and customer groups.",
+    "customers.read": "Read every customer, account and their addresses.",
+    "orders.read": "Read every order (staff), not only one's own.",
+    "orders.create": "Create orders for a buyer (adminCreateOrder).",
+    "orders.place": "Place orders from one's own carts (a B2B employee needs it; a guest's cart token is enough).",
+    "api_keys.manage": "Create and revoke API keys.",
 }
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is calling: a signed-in user, or anonymous (``user_id`` None)."""
+    """Who is calling: a signed-in user, an API key, or anonymous (``user_id`` None).
+
+    A buyer carries the ids that select prices and own objects: a B2C customer its
+    ``customer_id`` (and group), a B2B employee its ``employee_id``, ``account_id`` and
+    ``location_id`` (and the account's group). Staff have none of them.
+    """
 
     user_id: int | None = None
     email: str = ""
     roles: frozenset[str] = frozenset()
     permissions: frozenset[str] = field(default_factory=frozenset)
+    customer_id: int | None = None
+    employee_id: int | None = None
+    account_id: int | None = None
+    location_id: int | None = None
+    customer_group_id: int | None = None
+    #: Set when the caller authenticated with an API key (its id); ``user_id`` is then None.
+    api_key_id: int | None = None
 
     @property
     def authenticated(self) -> bool:
-        return self.user_id is not None
+        return self.user_id is not None or self.api_key_id is not None
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.customer_id is not None or self.employee_id is not None
 
     @property
     def label(self) -> str:

@@ -16,7 +16,12 @@ from graphql import GraphQLSchema
 from runtime.packs.registry import Registry
 
 #: Domain modules whose SDL and resolvers make up the core schema, in merge order.
-CORE_MODULES = ("runtime.auth", "runtime.definitions", "runtime.state_machines", "runtime.channels")
+CORE_MODULES = (
+    "runtime.auth",
+    "runtime.definitions",
+    "runtime.state_machines",
+    "runtime.channels",
+)
 
 BASE_SDL = Path(__file__).with_name("base.graphql")
 
