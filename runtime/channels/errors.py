@@ -27,6 +27,10 @@ class ChannelErrorCode(str, Enum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     #: A price with more decimals than its currency's minor units.
     TOO_MANY_DECIMALS = "TOO_MANY_DECIMALS"
+    #: No loaded provider of that slot under that key.
+    INVALID_PROVIDER = "INVALID_PROVIDER"
+    #: The configuration does not satisfy the provider's JSON Schema.
+    INVALID_PROVIDER_CONFIG = "INVALID_PROVIDER_CONFIG"
 
 
 class ChannelNotFound(RequestError):
