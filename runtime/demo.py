@@ -1,25 +1,55 @@
-"""Loads the demo store from ``examples/demo`` (idempotent: running it twice changes nothing)."""
+"""Loads the demo store (idempotent: running it twice changes nothing).
+
+``examples/demo`` holds the staff users and the demo definitions; ``examples/demo_store`` the
+commerce data: a catalog expanded deterministically from compact YAML (``catalog.yaml``), and
+channels, providers, buyers, staff and price lists (``store.yaml``). What is there already — found
+by its natural key (slug, sku, email, code) — is left as it is, so a second run adds nothing.
+
+The catalog goes in by bulk inserts of the committed models (a few hundred products in well under
+a second), the rest row by row through the services that own invariants (channels, rates,
+providers, users). The core never imports ``examples``: it only reads its data files.
+"""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 from flask import Flask
 from rules.errors import DefinitionInvalid
 from rules.pipeline import check_paths
-from sqlmodel import select
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
+from runtime.accounts.models import Account, Address, Customer, CustomerGroup, Employee, Location
 from runtime.auth.models import User
 from runtime.auth.service import create_user
+from runtime.catalog.models import (Attribute, Brand, Category, CategoryTranslation, Product, ProductChannel,
+                                    ProductTranslation, ProductVariant)
+from runtime.channels.models import Channel
+from runtime.channels.providers import set_provider
+from runtime.channels.rates import set_rate
+from runtime.channels.service import create_channel, default_channel
+from runtime.clock import utcnow
 from runtime.definitions import store
 from runtime.definitions.environment import build_environment
+from runtime.payments.models import SavedPaymentMethod
+from runtime.pricing.models import PriceList, PriceListEntry
 
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO = EXAMPLES / "demo"
+DEMO_STORE = EXAMPLES / "demo_store"
 DEMO_AUTHOR = "demo"
+MOCK_GATEWAY = "mock_gateway.payment_gateway.mock"
+CENT = Decimal("0.01")
 
 
-def load_demo(app: Flask, folder: Path = DEMO) -> Iterator[str]:
+def load_demo(app: Flask, folder: Path = DEMO, store_folder: Path | None = DEMO_STORE) -> Iterator[str]:
+    """Users and definitions from ``folder``, then the commerce data from ``store_folder`` (if any)."""
     database = app.extensions["vectis.db"]
     spec = yaml.safe_load((folder / "store.yaml").read_text())
     env = build_environment(app.extensions["vectis.registry"])
@@ -30,9 +60,7 @@ def load_demo(app: Flask, folder: Path = DEMO) -> Iterator[str]:
     def load(session) -> list[str]:
         lines = []
         for user in spec.get("users", []):
-            if session.exec(select(User).where(User.email == user["email"])).first() is None:
-                create_user(session, user["email"], user["password"], user["roles"])
-            lines.append(f"demo user {user['email']} / {user['password']} ({', '.join(user['roles'])})")
+            lines.append(_user(session, user))
         for definition in checked.definitions:
             row, created = store.publish(
                 session, definition.source, env, author=DEMO_AUTHOR, note="demo store",
@@ -43,3 +71,224 @@ def load_demo(app: Flask, folder: Path = DEMO) -> Iterator[str]:
         return lines
 
     yield from database.run(load)
+    if store_folder is not None:
+        with app.app_context():  # set_provider reads the pack registry of the current app
+            yield from database.run(lambda session: load_store(session, store_folder, app.config["VECTIS"].base_currency))
+
+
+def load_store(session: Session, folder: Path, base_currency: str) -> list[str]:
+    """The demo store's commerce data, in one transaction; returns one line per loaded kind."""
+    catalog = yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load((folder / "store.yaml").read_text(encoding="utf-8"))
+    channels = _channels(session, spec)
+    products, variants = _catalog(session, catalog, channels, base_currency)
+    groups = {g["slug"]: _get_or_add(session, CustomerGroup, {"slug": g["slug"]}, {"name": g["name"]}).id
+              for g in spec["customer_groups"]}
+    lines = [f"demo store: {products} products, {len(variants)} variants, channels {', '.join(channels)}"]
+    lines += [_user(session, staff) for staff in spec["staff"]]
+    lines += [_customer(session, customer, groups) for customer in spec["customers"]]
+    accounts: dict[str, tuple[int, dict[str, int]]] = {}
+    for account in spec["accounts"]:
+        accounts[account["slug"]] = _account(session, account, groups, lines)
+    lists = [_price_list(session, entry, channels, groups, accounts, variants) for entry in spec["price_lists"]]
+    lines.append(f"demo price lists: {', '.join(lists)}")
+    return lines
+
+
+# ---- channels, rates, providers -------------------------------------------------------------
+
+def _channels(session: Session, spec: dict) -> dict[str, int]:
+    ids = {}
+    for entry in spec["channels"]:
+        channel = session.exec(select(Channel).where(Channel.slug == entry["slug"])).first()
+        if channel is None:
+            values = dict(entry)
+            # Another default (made before the demo) stays the default: the database allows one.
+            values["is_default"] = bool(values.get("is_default")) and default_channel(session) is None
+            channel = create_channel(session, **values)
+        for provider in spec["providers"]:
+            set_provider(session, channel, provider["slot"], provider["provider"], provider["config"])
+        ids[channel.slug] = channel.id
+    for rate in spec["exchange_rates"]:
+        set_rate(session, rate["base"], rate["quote"], rate["rate"], datetime.fromisoformat(rate["valid_from"]))
+    return ids
+
+
+# ---- catalog --------------------------------------------------------------------------------
+
+def slugify(text: str) -> str:
+    text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def generate_products(catalog: dict) -> list[dict[str, Any]]:
+    """The product specs ``catalog.yaml`` describes: the same list on every call."""
+    spec = catalog["products"]
+    leaves = list(spec["leaves"].items())
+    brands, adjectives = catalog["brands"], spec["adjectives"]
+    colors = next(a for a in catalog["attributes"] if a["code"] == "color")["choices"]
+    materials = next(a for a in catalog["attributes"] if a["code"] == "material")["choices"]
+    products = []
+    for i in range(spec["count"]):
+        leaf, info = leaves[i % len(leaves)]
+        english, german = info["nouns"][(i // len(leaves)) % len(info["nouns"])]
+        adjective = adjectives[(i // len(leaves)) % len(adjectives)]
+        brand = brands[(i * 7) % len(brands)]
+        name = f"{brand} {adjective} {english} {100 + i}"
+        low, high = (Decimal(info["price"][0]), Decimal(info["price"][1]))
+        price = (low + (high - low) * Decimal((i * 37) % 100) / 100).quantize(Decimal(1)) + Decimal("0.99")
+        tags = list(info["tags"]) + (["new"] if i % 10 == 0 else []) + (["sale"] if i % 6 == 0 else [])
+        attributes: dict[str, Any] = {"material": materials[i % len(materials)], "warranty_years": 1 + i % 3}
+        if "power" in info["tags"]:
+            attributes |= {"power_watts": 300 + (i * 53) % 1700, "cordless": i % 2 == 0}
+        variants = []
+        for k in range(1 + i % 3):
+            size = spec["variant_sizes"][k]
+            variants.append({
+                "sku": f"DEMO-{i + 1:04d}-{size}", "name": f"{size} / {colors[(i + k) % len(colors)]}",
+                "attributes": {"color": colors[(i + k) % len(colors)]},
+                "base_price": (price * (1 + Decimal("0.15") * k)).quantize(CENT), "position": k,
+                "compare_at_price": (price * Decimal("1.2")).quantize(CENT) if "sale" in tags else None,
+            })
+        products.append({
+            "slug": slugify(name), "name": name, "category": leaf, "brand": slugify(brand), "tags": tags,
+            "description": f"{english} by {brand} ({', '.join(info['tags'])}).", "attributes": attributes,
+            "german": (f"{brand} {adjective} {german} {100 + i}", f"{german} von {brand}.")
+            if i % spec["german_every"] == 0 else None,
+            "b2b_only": i % spec["b2b_only_every"] == spec["b2b_only_every"] - 1, "variants": variants,
+        })
+    return products
+
+
+def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_currency: str) -> tuple[int, list[tuple[int, Decimal]]]:
+    """Adds what is missing; returns the product count and every demo variant's (id, base price) in order."""
+    categories = _categories(session, catalog["categories"])
+    brands = {slugify(name): _get_or_add(session, Brand, {"slug": slugify(name)}, {"name": name}).id for name in catalog["brands"]}
+    for attribute in catalog["attributes"]:
+        _get_or_add(session, Attribute, {"code": attribute["code"]},
+                    {"name": attribute["name"], "type": attribute["type"], "choices": attribute.get("choices", [])})
+    specs = generate_products(catalog)
+    existing = set(session.exec(select(Product.slug).where(Product.slug.in_([p["slug"] for p in specs]))).all())
+    new = [p for p in specs if p["slug"] not in existing]
+    rows = [Product(slug=p["slug"], name=p["name"], description=p["description"], brand_id=brands[p["brand"]],
+                    category_id=categories[p["category"]].id, tags=p["tags"], attributes=p["attributes"]) for p in new]
+    session.add_all(rows)
+    session.flush()
+    variants, visibility, translations = [], [], []
+    for spec, row in zip(new, rows):
+        variants += [{**v, "product_id": row.id, "base_currency": base_currency} for v in spec["variants"]]
+        visible_in = ["b2b"] if spec["b2b_only"] else ["web", "b2b"]
+        visibility += [{"product_id": row.id, "channel_id": channels[slug]} for slug in visible_in]
+        if spec["german"]:
+            translations.append({"product_id": row.id, "locale": "de", "name": spec["german"][0], "description": spec["german"][1]})
+    for model, values in ((ProductVariant, variants), (ProductChannel, visibility), (ProductTranslation, translations)):
+        if values:
+            session.execute(insert(model), values)
+    skus = [v["sku"] for p in specs for v in p["variants"]]
+    found = dict(session.exec(select(ProductVariant.sku, ProductVariant.id).where(ProductVariant.sku.in_(skus))).all())
+    prices = {v["sku"]: v["base_price"] for p in specs for v in p["variants"]}
+    return len(specs), [(found[sku], prices[sku]) for sku in skus]
+
+
+def _categories(session: Session, tree: list[dict]) -> dict[str, Category]:
+    """The 2-level tree. Leaves are inserted before their roots and linked after: ids then run
+    children first, so emptying the table in id order (as the SQLite test harness does) never
+    deletes a parent its RESTRICT foreign key still protects."""
+    found = {row.slug: row for row in session.exec(select(Category)).all()}
+    leaves = [(child, root["slug"], position) for root in tree for position, child in enumerate(root.get("children", []))]
+    for spec, _, position in leaves + [(root, None, position) for position, root in enumerate(tree)]:
+        if spec["slug"] not in found:
+            found[spec["slug"]] = row = Category(slug=spec["slug"], name=spec["name"], position=position)
+            session.add(row)
+            session.flush()
+            session.add(CategoryTranslation(category_id=row.id, locale="de", name=spec["de"]))
+    for root in tree:
+        found[root["slug"]].path = f"/{found[root['slug']].id}/"
+    for spec, parent, _ in leaves:
+        found[spec["slug"]].parent_id = found[parent].id
+        found[spec["slug"]].path = f"/{found[parent].id}/{found[spec['slug']].id}/"
+    session.flush()
+    return found
+
+
+# ---- users, customers, accounts -------------------------------------------------------------
+
+def _user(session: Session, spec: dict) -> str:
+    user = session.exec(select(User).where(User.email == spec["email"])).first()
+    if user is None:
+        user = create_user(session, spec["email"], spec["password"], spec["roles"])
+    return f"demo user {spec['email']} / {spec['password']} ({', '.join(spec['roles'])})"
+
+
+def _customer(session: Session, spec: dict, groups: dict[str, int]) -> str:
+    line = _user(session, {**spec, "roles": ["customer"]})
+    user_id = session.exec(select(User.id).where(User.email == spec["email"])).one()
+    customer = _get_or_add(session, Customer, {"user_id": user_id}, {
+        "first_name": spec["first_name"], "last_name": spec["last_name"], "customer_group_id": groups.get(spec.get("group"))})
+    if session.exec(select(Address.id).where(Address.customer_id == customer.id)).first() is None:
+        session.add_all([Address(customer_id=customer.id, **address) for address in spec["addresses"]])
+    return line
+
+
+def _account(session: Session, spec: dict, groups: dict[str, int], lines: list[str]) -> tuple[int, dict[str, int]]:
+    account = _get_or_add(session, Account, {"slug": spec["slug"]},
+                          {"name": spec["name"], "customer_group_id": groups.get(spec.get("group")), "tax_id": spec.get("tax_id")})
+    locations = {}
+    for place in spec["locations"]:
+        location = _get_or_add(session, Location, {"account_id": account.id, "code": place["code"]}, {"name": place["name"]})
+        locations[place["code"]] = location.id
+        if session.exec(select(Address.id).where(Address.location_id == location.id)).first() is None:
+            session.add(Address(location_id=location.id, is_default_shipping=True, is_default_billing=True,
+                                first_name="Receiving", last_name=place["code"], **place["address"]))
+        card = place["card"]
+        _get_or_add(session, SavedPaymentMethod, {"location_id": location.id, "label": card["label"]}, {
+            "account_id": account.id, "gateway": MOCK_GATEWAY, "token": card["number"],
+            "brand": "visa" if card["number"].startswith("4") else "mastercard", "last4": card["number"][-4:],
+            "exp_month": card["exp_month"], "exp_year": card["exp_year"]})
+        for person in place["employees"]:
+            lines.append(_user(session, person) + f" at {spec['name']} / {place['name']}")
+            user_id = session.exec(select(User.id).where(User.email == person["email"])).one()
+            _get_or_add(session, Employee, {"user_id": user_id}, {
+                "account_id": account.id, "location_id": location.id,
+                "first_name": person["first_name"], "last_name": person["last_name"]})
+    return account.id, locations
+
+
+# ---- price lists ----------------------------------------------------------------------------
+
+def _price_list(session: Session, spec: dict, channels: dict[str, int], groups: dict[str, int],
+                accounts: dict[str, tuple[int, dict[str, int]]], variants: list[tuple[int, Decimal]]) -> str:
+    if session.exec(select(PriceList.id).where(PriceList.slug == spec["slug"])).first() is not None:
+        return spec["slug"]
+    account_id, locations = accounts.get(spec.get("account"), (None, {}))
+    valid_from = valid_until = None
+    if "starts_in_days" in spec:
+        valid_from = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=spec["starts_in_days"])
+        valid_until = valid_from + timedelta(days=spec["lasts_days"])
+    row = PriceList(slug=spec["slug"], name=spec["name"], level=spec["level"], currency=spec["currency"],
+                    channel_id=channels.get(spec.get("channel")), customer_group_id=groups.get(spec.get("customer_group")),
+                    account_id=account_id, location_id=locations.get(spec.get("location")),
+                    valid_from=valid_from, valid_until=valid_until, priority=spec.get("priority", 0))
+    session.add(row)
+    session.flush()
+    tiers = {1: spec["discount"], **{int(q): off for q, off in (spec.get("tiers") or {}).items()}}
+    entries = [{"price_list_id": row.id, "variant_id": variant_id, "min_quantity": quantity, "price": off_price(price, off)}
+               for position, (variant_id, price) in enumerate(variants) if position % spec["every"] == spec["offset"]
+               for quantity, off in tiers.items()]
+    session.execute(insert(PriceListEntry), entries)
+    return spec["slug"]
+
+
+def off_price(price: Decimal, percent: int | str) -> Decimal:
+    """``price`` less ``percent`` %, to the cent (half up)."""
+    return (price * (100 - Decimal(str(percent))) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _get_or_add(session: Session, model: type, key: dict[str, Any], values: dict[str, Any]):
+    where = [getattr(model, name) == value for name, value in key.items()]
+    row = session.exec(select(model).where(*where)).first()
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+        session.flush()
+    return row
