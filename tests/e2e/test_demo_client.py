@@ -1,0 +1,78 @@
+"""End to end: the demo server (`vectis demo`, on a fresh var dir and a free port, in a subprocess)
+and the client script (examples/client/checkout.py) running a guest, a B2C and a B2B checkout
+against it over HTTP."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CLIENT = ROOT / "examples" / "client" / "checkout.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_health(base: str, server: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the demo server exited with {server.returncode}:\n{server.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the demo server did not answer {base}/health within {seconds}s")
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    port = _free_port()
+    database = tmp_path / "vectis.db"
+    env = {**os.environ, "VECTIS_VAR_DIR": str(tmp_path), "VECTIS_DATABASE_URL": f"sqlite:///{database}",
+           "VECTIS_REDIS_URL": "", "VECTIS_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-c", "from runtime.cli import main; main()", "demo", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_health(base, server, 45)
+        yield base, database
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_the_client_script_checks_out_as_guest_customer_and_b2b_buyer(demo_server):
+    base, database = demo_server
+
+    done = subprocess.run([sys.executable, str(CLIENT), "--url", f"{base}/graphql", "--scenario", "all"],
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["guest", "b2c", "b2b"]
+    ids = [int(line.rsplit("id=", 1)[1]) for line in lines]
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT o.id, c.slug, o.account_id IS NOT NULL FROM orders o JOIN channel c ON c.id = o.channel_id ORDER BY o.id"
+        )).all()
+    engine.dispose()
+    assert [row[0] for row in rows] == ids
+    assert [(row[1], bool(row[2])) for row in rows] == [("web", False), ("web", False), ("b2b", True)]
