@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from runtime.db import MoneyAmount
@@ -61,6 +61,9 @@ class Product(SQLModel, table=True):
     is_published: bool = Field(default=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
+    #: What text search matches: name, description, SKUs, brand name and translations, kept by
+    #: ``runtime.catalog.search_index`` (PostgreSQL indexes it with GIN; SQLite mirrors it into FTS5).
+    search_document: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class ProductVariant(SQLModel, table=True):
