@@ -1,0 +1,199 @@
+"""Checkout over HTTP: the six-request guest checkout against the demo store served by gunicorn.
+
+    .venv/bin/python -m tests.bench.bench_checkout [--quick] [--postgres URL] [--workers N] [--threads T]
+
+Loads the demo store (``vectis demo --no-serve``) into a scratch PostgreSQL database
+(``--postgres``, else ``VECTIS_BENCH_DATABASE_URL``, else 127.0.0.1 if it answers; SQLite in a
+temporary file otherwise), serves it with gunicorn (gthread workers, keep-alive), and runs
+createCart (one line) → setCartShippingAddress → setCartBillingAddress → setCartShippingMethod →
+setCartPayment (mock test card) → placeOrder, at concurrency 1 and 8 (threads, one keep-alive
+``http.client`` connection each). Reports checkouts/s, p50/p95 per step and SQL statements per
+checkout (``X-Vectis-SQL-Count``, see ``tests/bench/sql_count_wsgi.py``).
+
+The floor: the same order written by one hand-written psycopg transaction (insert the order, its
+line and its payment row, mark the cart converted) at concurrency 8; the report gives placeOrder's
+p50 over the floor's p50. Targets: >= 25 checkouts/s at c=8, <= 60 statements per checkout,
+ratio <= 4.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+from tests.bench import http_load
+
+STEPS = ("createCart", "setCartShippingAddress", "setCartBillingAddress", "setCartShippingMethod", "setCartPayment", "placeOrder")
+ERRORS = "errors { code field message }"
+CART = "cart { id total { amount currency } }"
+QUERIES = {
+    "createCart": f"mutation($input: CreateCartInput!) {{ createCart(input: $input) {{ {CART} {ERRORS} }} }}",
+    "setCartShippingAddress": f"mutation($id: ID!, $input: CartAddressInput!) {{ setCartShippingAddress(cartId: $id, input: $input) {{ {CART} {ERRORS} }} }}",
+    "setCartBillingAddress": f"mutation($id: ID!, $input: CartAddressInput!) {{ setCartBillingAddress(cartId: $id, input: $input) {{ {CART} {ERRORS} }} }}",
+    "setCartShippingMethod": f"mutation($id: ID!, $code: String!) {{ setCartShippingMethod(cartId: $id, code: $code) {{ {CART} {ERRORS} }} }}",
+    "setCartPayment": f"mutation($id: ID!, $input: CartPaymentInput!) {{ setCartPayment(cartId: $id, input: $input) {{ {CART} {ERRORS} }} }}",
+    "placeOrder": f"mutation($id: ID!, $key: String!) {{ placeOrder(cartId: $id, idempotencyKey: $key) {{ order {{ id number total {{ amount currency }} }} {ERRORS} }} }}",
+}
+ADDRESS = {"address": {"firstName": "Bea", "lastName": "Bench", "line1": "Ring 1", "postalCode": "1010", "city": "Wien", "country": "AT"}}
+#: Products visible in the web channel (every 25th demo product is B2B-only).
+SKUS = [f"DEMO-{n:04d}-S" for n in range(1, 21)]
+
+
+def checkout(client: http_load.GraphQL, number: int) -> dict[str, tuple[float, int]]:
+    """One checkout; step → (seconds, SQL statements)."""
+    timings = {}
+    line = {"sku": SKUS[number % len(SKUS)], "quantity": 1 + number % 3}
+    data, seconds, sql = client.call(QUERIES["createCart"], {"input": {"email": "bench@demo.test", "lines": [line]}}, "createCart")
+    timings["createCart"] = (seconds, sql)
+    cart = data["cart"]["id"]
+    for step, variables in (("setCartShippingAddress", {"input": ADDRESS}), ("setCartBillingAddress", {"input": ADDRESS}),
+                            ("setCartShippingMethod", {"code": "standard"}),
+                            ("setCartPayment", {"input": {"token": "4242424242424242"}}),
+                            ("placeOrder", {"key": f"bench-{uuid.uuid4()}"})):
+        _, seconds, sql = client.call(QUERIES[step], {"id": cart, **variables}, step)
+        timings[step] = (seconds, sql)
+    return timings
+
+
+def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
+    samples: dict[str, list[float]] = defaultdict(list)
+    statements: list[int] = []
+    lock = threading.Lock()
+    clients = [http_load.GraphQL(host, port, "web") for _ in range(concurrency)]
+
+    def work(thread: int, iteration: int) -> None:
+        timings = checkout(clients[thread], thread * 100_000 + iteration)
+        with lock:
+            for step, (seconds, _) in timings.items():
+                samples[step].append(seconds)
+            statements.append(sum(sql for _, sql in timings.values()))
+
+    seconds = http_load.run_threads(concurrency, per_thread, work)
+    for client in clients:
+        client.close()
+    return {"checkouts": concurrency * per_thread, "seconds": seconds, "samples": samples,
+            "sql": statistics.mean(statements) if statements else 0}
+
+
+def run_floor(database_url: str, concurrency: int, per_thread: int) -> dict:
+    """The order placeOrder writes, written by hand: 4 statements in one transaction per order."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        channel = conn.execute("SELECT id FROM channel WHERE slug = 'web'").fetchone()[0]
+        variant, sku = conn.execute("SELECT id, sku FROM product_variant WHERE sku = %s", (SKUS[0],)).fetchone()
+        carts = [row[0] for row in conn.execute(
+            "INSERT INTO cart (token, channel_id, currency, state, state_entered_at, item_count, subtotal, shipping_total,"
+            " total, version, created_at, updated_at) SELECT md5(random()::text || g), %s, 'EUR', 'active', now(), 1, 59.99,"
+            " 4.90, 64.89, 1, now(), now() FROM generate_series(1, %s) g RETURNING id", (channel, concurrency * per_thread))]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    connections = [psycopg.connect(url) for _ in range(concurrency)]
+
+    def work(thread: int, iteration: int) -> None:
+        conn, cart = connections[thread], carts[thread * per_thread + iteration]
+        started = time.perf_counter()
+        with conn.transaction():
+            order = conn.execute(
+                "INSERT INTO orders (number, channel_id, cart_id, idempotency_key, email, state, state_entered_at,"
+                " payment_status, item_count, currency, subtotal, shipping_total, discount_total, tax_total, total,"
+                " base_currency, exchange_rate, base_total, shipping_address, billing_address, shipping_method, pipeline,"
+                " created_at, updated_at) VALUES (%s, %s, %s, %s, 'bench@demo.test', 'placed', now(), 'captured', 1, 'EUR',"
+                " 59.99, 4.90, 0, 0, 64.89, 'EUR', 1, 64.89, %s, %s, %s, '{}', now(), now()) RETURNING id",
+                (f"F-{uuid.uuid4().hex[:20]}", channel, cart, f"floor-{uuid.uuid4()}", _json(ADDRESS["address"]),
+                 _json(ADDRESS["address"]), _json({"provider": "flat_rate", "code": "standard", "amount": "4.90"}))).fetchone()[0]
+            conn.execute(
+                "INSERT INTO order_line (order_id, variant_id, sku, product_name, variant_name, quantity, unit_price,"
+                " line_total, base_unit_price, price_level, price_list_slug) VALUES (%s, %s, %s, 'Bench product', 'S', 1,"
+                " 59.99, 59.99, 59.99, 'CHANNEL', 'web-eur')", (order, variant, sku))
+            conn.execute(
+                "INSERT INTO payment_transaction (order_id, type, state, state_entered_at, gateway, gateway_reference,"
+                " idempotency_key, amount, currency, captured_amount, refunded_amount, fraud_hold, actor, raw, created_at)"
+                " VALUES (%s, 'charge', 'captured', now(), 'mock_gateway.payment_gateway.mock', %s, %s, 64.89, 'EUR',"
+                " 64.89, 0, false, 'system', '{}', now())", (order, f"ch_{uuid.uuid4().hex}", f"pay-{uuid.uuid4()}"))
+            conn.execute("UPDATE cart SET state = 'converted', state_entered_at = now(), version = version + 1,"
+                         " updated_at = now() WHERE id = %s", (cart,))
+        with lock:
+            latencies.append(time.perf_counter() - started)
+
+    seconds = http_load.run_threads(concurrency, per_thread, work)
+    for conn in connections:
+        conn.close()
+    return {"orders": concurrency * per_thread, "seconds": seconds, "latencies": latencies}
+
+
+def _json(value: dict):
+    from psycopg.types.json import Json
+
+    return Json(value)
+
+
+def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floor: dict | None) -> list[str]:
+    ms = lambda values, p: f"{http_load.percentile(values, p) * 1000:8.1f}"  # noqa: E731
+    lines = [f"checkout over HTTP on {backend}: guest, web channel, one line; gunicorn {workers} workers x {threads} threads",
+             "", f"{'concurrency':>11} {'checkouts':>10} {'seconds':>8} {'checkouts/s':>12} {'SQL/checkout':>13}"]
+    for concurrency, run in runs.items():
+        lines.append(f"{concurrency:>11} {run['checkouts']:>10} {run['seconds']:>8.2f} "
+                     f"{run['checkouts'] / run['seconds']:>12.1f} {run['sql']:>13.1f}")
+    header = "".join(f"{f'c={c} p50':>10}{f'c={c} p95':>10}" for c in runs)
+    lines += ["", f"{'step (ms)':<24}{header}"]
+    for step in STEPS:
+        lines.append(f"{step:<24}" + "".join(f"{ms(run['samples'][step], 50):>10}{ms(run['samples'][step], 95):>10}"
+                                            for run in runs.values()))
+    top = runs[max(runs)]
+    rate, sql = top["checkouts"] / top["seconds"], top["sql"]
+    targets = f"targets: {rate:.1f} checkouts/s at c={max(runs)} (want >= 25); {sql:.1f} statements per checkout (want <= 60)"
+    if floor:
+        floor_p50 = http_load.percentile(floor["latencies"], 50)
+        place_p50 = http_load.percentile(top["samples"]["placeOrder"], 50)
+        lines += ["", f"floor: hand-written psycopg transaction (order + line + payment + cart update), c={max(runs)}: "
+                      f"{floor['orders'] / floor['seconds']:.0f} orders/s, p50 {floor_p50 * 1000:.1f} ms, "
+                      f"p95 {http_load.percentile(floor['latencies'], 95) * 1000:.1f} ms",
+                  f"placeOrder p50 {place_p50 * 1000:.1f} ms / floor p50 {floor_p50 * 1000:.1f} ms = {place_p50 / floor_p50:.1f}x"]
+        targets += f"; placeOrder/floor {place_p50 / floor_p50:.1f}x (want <= 4)"
+    return lines + ["", targets]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tests.bench.bench_checkout", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 checkouts at c=1, 8x5 at c=8")
+    parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
+    parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    args = parser.parse_args(argv)
+    if importlib.util.find_spec("gunicorn") is None:
+        print("bench_checkout: gunicorn is not installed: .venv/bin/pip install -e '.[serve]'")
+        return 1
+    serial, per_thread = (10, 5) if args.quick else (50, 25)
+    pg = http_load.postgres_url(args.postgres)
+    with tempfile.TemporaryDirectory() as tmp:
+        if pg is None:
+            print("no PostgreSQL answered: SQLite in a temporary file, without the floor")
+            return _run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args, serial, per_thread)
+        with http_load.scratch_postgres(pg) as url:
+            return _run("postgresql", url, Path(tmp), args, serial, per_thread)
+
+
+def _run(backend: str, url: str, var_dir: Path, args, serial: int, per_thread: int) -> int:
+    env = http_load.server_env(url, var_dir)
+    print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s", flush=True)
+    with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
+        run_http(host, port, 2, 2)  # warm-up: every worker imports, connects and compiles
+        runs = {1: run_http(host, port, 1, serial), 8: run_http(host, port, 8, per_thread)}
+    floor = run_floor(url, 8, per_thread) if backend == "postgresql" else None
+    print("\n".join(report(backend, args.workers, args.threads, runs, floor)))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
