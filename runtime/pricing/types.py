@@ -37,6 +37,11 @@ class Price:
     #: The variant's base price in the store's base currency, for the order's base amounts.
     base_price: Money
     compare_at_price: Money | None = None
+    #: The winning list's name (None for the base price).
+    price_list_name: str | None = None
+    #: Every volume tier of the winning source for this variant, ``(min_quantity, unit price)``
+    #: by ascending quantity; the base price is the single tier ``((1, base),)``.
+    tiers: tuple[tuple[int, Money], ...] = ()
 
     @property
     def line_total(self) -> Money:
