@@ -73,11 +73,11 @@ def _scope(session: Session, level: PriceLevel | None, given: dict[str, Any],
     columns: dict[str, Any] = {"channel_id": None, "customer_group_id": None, "account_id": None, "location_id": None}
     own = SCOPE_FIELDS.get(level) if level is not None else None
     if own is not None and given[own] is None:
-        problems.append(BusinessError(Code.INVALID_SCOPE, f"{own}: a {level.value} price list needs one", field=own))
+        problems.append(BusinessError(Code.INVALID_SCOPE, f"{own}: a price list of level {level.value} needs one", field=own))
     for field in ("customerGroupSlug", "accountId", "locationId"):
         if given[field] is not None and level is not None and field != own:
             problems.append(BusinessError(
-                Code.INVALID_SCOPE, f"{field}: a {level.value} price list is scoped by {own} only", field=field))
+                Code.INVALID_SCOPE, f"{field}: a price list of level {level.value} is scoped by {own} only", field=field))
     lookups = (
         ("channelSlug", "channel_id", "channel", lambda v: session.exec(select(Channel).where(Channel.slug == v)).first()),
         ("customerGroupSlug", "customer_group_id", "customer group",
