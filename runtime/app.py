@@ -30,5 +30,6 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     observability.init_app(app)
     automations.init_app(app)
     events.init_app(app)
+    __import__("runtime.orders", fromlist=["init_app"]).init_app(app)  # orders and payments on their machines
     return app
 

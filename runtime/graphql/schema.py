@@ -21,6 +21,8 @@ CORE_MODULES = (
     "runtime.definitions",
     "runtime.state_machines",
     "runtime.channels",
+    "runtime.orders",
+    "runtime.payments",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -1,0 +1,63 @@
+"""Entering a machine without the generic fire's extra round trips, for rows this transaction
+writes itself (a new order, a new payment row): the live machine still decides (guard,
+permission), and the history row still names the actor and the live revision.
+
+:func:`runtime.state_machines.service.fire` flushes, moves the row with an optimistic
+``UPDATE … WHERE state = :from`` and flushes again. A row created in the same transaction cannot
+be moved by anyone else, so here the new state is set on the object and written with the row's
+own INSERT (or the UPDATE the ORM issues anyway), and the history row joins the next flush.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlmodel import Session
+
+from runtime.auth.permissions import Actor
+from runtime.clock import utcnow
+from runtime.errors import BusinessErrors
+from runtime.state_machines.bindings import bindings
+from runtime.state_machines.effects import EffectCall, run_effects
+from runtime.state_machines.models import StateTransition
+from runtime.state_machines.service import SystemActor, _permissions, _refusal, live_machine
+
+
+def initial_state(model: type) -> str:
+    """The initial state of the machine ``model`` is bound to."""
+    binding = next(b for b in bindings(current_app).all() if b.model is model)
+    return live_machine(current_app, binding.machine).compiled.initial
+
+
+def apply(session: Session, entity: Any, transition: str, actor: Actor | SystemActor,
+          context: dict | None = None) -> StateTransition:
+    """Check ``transition`` against the live machine and move ``entity`` in memory.
+
+    Raises :class:`BusinessErrors` (one per blocker) when blocked. A new entity is inserted in
+    its new state; otherwise the state is written by the next flush, with the history row.
+    """
+    binding = bindings(current_app).for_entity(entity)
+    live = live_machine(current_app, binding.machine)
+    machine = live.compiled
+    source = entity.state
+    blockers = machine.can_fire(source, transition, binding.fact(entity), _permissions(actor), context)
+    if blockers:
+        raise BusinessErrors([_refusal(b, transition) for b in blockers])
+    found = machine.transitions[transition]
+    target = found.target
+    now = utcnow()
+    entity.state, entity.state_entered_at = target, now
+    session.add(entity)
+    if binding.entity_id(entity) is None:
+        session.flush()  # a new row is inserted in its new state: no UPDATE follows
+    row = StateTransition(machine=machine.name, entity_type=binding.entity_type,
+                          entity_id=str(binding.entity_id(entity)), transition=transition,
+                          from_state=source, to_state=target, actor=actor.label,
+                          revision=live.revision, at=now, context=dict(context or {}))
+    session.add(row)
+    if found.effects:  # effects read the entity's new state: write it first
+        session.flush()
+        call = EffectCall(machine.name, binding.entity_type, (str(binding.entity_id(entity)),), transition,
+                          source, target, actor.label, live.revision, dict(context or {}))
+        run_effects(session, current_app.extensions["vectis.registry"], found.effects, call)
+    return row

@@ -1,0 +1,166 @@
+"""Payments: checkout payment (:func:`pay_order`, in ``checkout.py``), saved methods (``methods.py``)
+and the staff's follow-ups on an authorization — capture, void, refund — each a child row plus
+the ``payment_transaction`` machine's transition on the authorization, gateway first.
+
+A follow-up's gateway idempotency key derives from the authorization and what it has captured or
+refunded so far, so a retry of the same staff call after a lost answer reaches the gateway with
+the same key (and gets the same result), while the next partial capture is a new request.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, select
+
+from runtime.auth.permissions import Actor
+from runtime.errors import BusinessError, BusinessErrors
+from runtime.money import Money, minor_units
+from runtime.orders.models import Order
+from runtime.orders.service import mark_transition
+from runtime.orders.transitions import apply
+from runtime.payments import gateway as gateways
+from runtime.payments.checkout import pay_order
+from runtime.payments.errors import PaymentErrorCode
+from runtime.payments.events import payment_event
+from runtime.payments.methods import (add_saved_payment_method, list_saved_payment_methods,
+                                      remove_saved_payment_method, validate_payment_method)
+from runtime.payments.models import PaymentTransaction
+
+__all__ = ["add_saved_payment_method", "capture_payment", "get_payment", "list_saved_payment_methods",
+           "pay_order", "payments_of", "refund_payment", "remove_saved_payment_method",
+           "validate_payment_method", "void_payment"]
+
+#: Rows that hold money at a gateway; follow-ups name one of them.
+PARENT_TYPES = ("authorization", "charge")
+
+
+def get_payment(session: Session, payment_id: Any, *, lock: bool = False, field: str = "paymentId") -> PaymentTransaction:
+    """An authorization or charge row (locked FOR UPDATE on PostgreSQL when ``lock``)."""
+    try:
+        number = int(str(payment_id))
+    except ValueError:
+        number = 0
+    statement = select(PaymentTransaction).where(PaymentTransaction.id == number)
+    row = session.exec(statement.with_for_update() if lock else statement).first() if 0 < number < 2**31 else None
+    if row is None or row.order_id is None:
+        raise BusinessError(PaymentErrorCode.NOT_FOUND, f"{field}: no payment {payment_id}", field=field)
+    if row.type not in PARENT_TYPES:
+        raise BusinessError(PaymentErrorCode.NOT_AN_AUTHORIZATION,
+                            f"{field}: payment {payment_id} is a {row.type}; name its authorization ({row.parent_id})",
+                            field=field)
+    return row
+
+
+def capture_payment(session: Session, actor: Actor, payment_id: Any, amount: str | None = None) -> PaymentTransaction:
+    """Capture ``amount`` (default: all that remains) of an authorization; partial captures allowed."""
+    auth = get_payment(session, payment_id, lock=True)
+    remaining = auth.amount - auth.captured_amount
+    value = _amount(amount, auth.currency) if amount is not None else remaining
+    if value > remaining:
+        raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
+                            f"amount: cannot capture {value} {auth.currency}; {remaining} of {auth.amount} remains to capture",
+                            field="amount")
+    transition = "capture" if value == remaining else "capture_partial"
+    _check(session, auth, transition, actor, value)
+    key = f"{auth.idempotency_key}:capture:{auth.captured_amount}:{value}"
+    result = _gateway(session, auth, lambda gw, cfg: gw.capture(auth.gateway_reference, Money(value, auth.currency), key, cfg))
+    auth.captured_amount += value
+    return _follow_up(session, auth, actor, transition, "capture", key, value, result, "payment.captured")
+
+
+def void_payment(session: Session, actor: Actor, payment_id: Any) -> PaymentTransaction:
+    """Void an uncaptured authorization: nothing of it can be captured afterwards."""
+    auth = get_payment(session, payment_id, lock=True)
+    _check(session, auth, "void", actor, None)
+    key = f"{auth.idempotency_key}:staff-void"
+    result = _gateway(session, auth, lambda gw, cfg: gw.void(auth.gateway_reference, key, cfg))
+    return _follow_up(session, auth, actor, "void", "void", key, auth.amount - auth.captured_amount, result, None)
+
+
+def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str | None = None) -> PaymentTransaction:
+    """Refund ``amount`` (default: all captured and not yet refunded); partial refunds allowed."""
+    auth = get_payment(session, payment_id, lock=True)
+    remaining = auth.captured_amount - auth.refunded_amount
+    value = _amount(amount, auth.currency) if amount is not None else remaining
+    if value > remaining:
+        raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
+                            f"amount: cannot refund {value} {auth.currency}; {remaining} of the {auth.captured_amount} captured remains to refund",
+                            field="amount")
+    transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
+    _check(session, auth, transition, actor, value)
+    key = f"{auth.idempotency_key}:refund:{auth.refunded_amount}:{value}"
+    result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg))
+    auth.refunded_amount += value
+    return _follow_up(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
+
+
+def payments_of(session: Session, order_ids: list[int]) -> dict[int, list[PaymentTransaction]]:
+    """Every payment row of the orders, oldest first, in one query."""
+    found: dict[int, list[PaymentTransaction]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        rows = session.exec(select(PaymentTransaction).where(PaymentTransaction.order_id.in_(order_ids))
+                            .order_by(PaymentTransaction.id))
+        for row in rows:
+            found[row.order_id].append(row)
+    return found
+
+
+def _amount(text: str, currency: str) -> Decimal:
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value <= 0:
+        raise BusinessError(PaymentErrorCode.INVALID_AMOUNT, f"amount: expected a positive decimal like \"10.00\", got {text!r}",
+                            field="amount")
+    if -value.as_tuple().exponent > minor_units(currency):
+        raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
+                            f"amount: {currency} has {minor_units(currency)} decimal places, got {text!r}", field="amount")
+    return value
+
+
+def _check(session: Session, auth: PaymentTransaction, transition: str, actor: Actor, amount: Decimal | None) -> None:
+    """The machine's verdict before the gateway is called (nothing moves when it refuses)."""
+    from flask import current_app
+
+    from runtime.state_machines.bindings import bindings
+    from runtime.state_machines.service import _permissions, live_machine
+
+    binding = bindings(current_app).for_entity(auth)
+    machine = live_machine(current_app, binding.machine).compiled
+    context = None if amount is None else {"amount": float(amount)}
+    blockers = machine.can_fire(auth.state, transition, binding.fact(auth), _permissions(actor), context)
+    if blockers:
+        raise BusinessErrors([_blocked(b.code.value, b.message, transition) for b in blockers])
+
+
+def _blocked(code: str, message: str, transition: str) -> BusinessError:
+    known = code in PaymentErrorCode.__members__
+    return BusinessError(code if known else PaymentErrorCode.PAYMENT_STATE_INVALID.value,
+                         f"paymentId: {transition}: {message}", field="paymentId", transition=transition)
+
+
+def _gateway(session: Session, auth: PaymentTransaction, operation):
+    order = session.get(Order, auth.order_id)
+    provider = gateways.gateway_for(session, order.channel_id, auth.gateway)
+    return gateways.call(lambda: operation(provider.value, provider.config), field="paymentId")
+
+
+def _follow_up(session: Session, auth: PaymentTransaction, actor: Actor, transition: str, kind: str, key: str,
+               value: Decimal, result, event: str | None) -> PaymentTransaction:
+    context = {"amount": float(value)} if transition.endswith("_partial") else None
+    apply(session, auth, transition, actor, context)
+    child = PaymentTransaction(order_id=auth.order_id, parent_id=auth.id, type=kind, state="succeeded",
+                               gateway=auth.gateway, gateway_reference=result.transaction_id, idempotency_key=key,
+                               amount=value, currency=auth.currency, actor=actor.label, raw=dict(result.raw))
+    session.add(child)
+    order = session.get(Order, auth.order_id)
+    order.payment_status = auth.state
+    session.add(order)
+    if order.state == "placed" and auth.state == "captured":
+        mark_transition(session, order, "pay", actor)
+    if event is not None:
+        payment_event(session, event, auth, order, Money(value, auth.currency))
+    session.flush()
+    return child
