@@ -30,6 +30,7 @@ from runtime.auth.models import User
 from runtime.auth.service import create_user
 from runtime.catalog.models import (Attribute, Brand, Category, CategoryTranslation, Product, ProductChannel,
                                     ProductTranslation, ProductVariant)
+from runtime.catalog.search_index import reindex
 from runtime.channels.models import Channel
 from runtime.channels.providers import set_provider
 from runtime.channels.rates import set_rate
@@ -184,6 +185,7 @@ def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_cur
     for model, values in ((ProductVariant, variants), (ProductChannel, visibility), (ProductTranslation, translations)):
         if values:
             session.execute(insert(model), values)
+    reindex(session, [row.id for row in rows])  # the bulk path skips the catalog service: index for search here
     skus = [v["sku"] for p in specs for v in p["variants"]]
     found = dict(session.exec(select(ProductVariant.sku, ProductVariant.id).where(ProductVariant.sku.in_(skus))).all())
     prices = {v["sku"]: v["base_price"] for p in specs for v in p["variants"]}
