@@ -6,7 +6,7 @@ Each scenario searches products, creates a cart with one line, sets the shipping
 addresses, the first available shipping method and a payment, places the order with an
 idempotency key, reads the order back and prints one line:
 
-    guest  order V-000001  placed  captured  29.89 EUR  (Makita Pro Drill 101 x1)
+    guest  order V-000001  paid  captured  239.39 EUR  (3M Heavy-Duty Drill 196 x1)  id=1
 
 * ``guest``: no login, channel ``web``, typed-in addresses, the mock gateway's test card;
 * ``b2c``: ``customer@demo.test``, channel ``web``, the customer's saved address, the test card;
