@@ -65,14 +65,39 @@ def create_user(session: Session, email: str, password: str, roles: list[str], d
 
 
 def actor_for(session: Session, user_id: int) -> Actor | None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    rows = session.exec(
-        select(Role).join(UserRole, UserRole.role_name == Role.name).where(UserRole.user_id == user_id)
+    """The actor of a user, in one statement: the user, its roles, and its buyer identity.
+
+    ``None`` when the user is unknown or disabled, or is an employee whose employee row or
+    account is disabled (such an employee cannot act at all, not even as staff).
+    """
+    from runtime.accounts.models import Account, Customer, Employee  # accounts builds on auth
+
+    rows = session.execute(
+        select(User.email, User.is_active, Role.name, Role.permissions,
+               Customer.id, Customer.customer_group_id,
+               Employee.id, Employee.account_id, Employee.location_id, Employee.is_active,
+               Account.customer_group_id, Account.is_active)
+        .select_from(User)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .outerjoin(Role, Role.name == UserRole.role_name)
+        .outerjoin(Customer, Customer.user_id == User.id)
+        .outerjoin(Employee, Employee.user_id == User.id)
+        .outerjoin(Account, Account.id == Employee.account_id)
+        .where(User.id == user_id)
     ).all()
-    permissions = frozenset(p for role in rows for p in role.permissions)
-    return Actor(user.id, user.email, frozenset(r.name for r in rows), permissions)
+    if not rows or not rows[0][1]:
+        return None
+    (email, _active, _role, _perms, customer_id, customer_group, employee_id, account_id, location_id,
+     employee_active, account_group, account_active) = rows[0]
+    if employee_id is not None and not (employee_active and account_active):
+        return None
+    roles = frozenset(r[2] for r in rows if r[2] is not None)
+    permissions = frozenset(p for r in rows if r[3] for p in r[3])
+    return Actor(
+        user_id, email, roles, permissions,
+        customer_id=customer_id, employee_id=employee_id, account_id=account_id, location_id=location_id,
+        customer_group_id=account_group if employee_id is not None else customer_group,
+    )
 
 
 def _issue(session: Session, settings: Settings, user_id: int) -> TokenPair:
@@ -87,6 +112,8 @@ def login(session: Session, settings: Settings, email: str, password: str) -> To
     stored = user.password_hash if user else generate_password_hash("not-a-password")
     if not check_password_hash(stored, password) or user is None or not user.is_active:
         raise BusinessError(AuthErrorCode.INVALID_CREDENTIALS, "email or password is wrong")
+    if actor_for(session, user.id) is None:  # a disabled employee or B2B account
+        raise BusinessError(AuthErrorCode.INVALID_CREDENTIALS, "email: the account is disabled", field="email")
     return _issue(session, settings, user.id)
 
 
@@ -110,5 +137,5 @@ def authenticate_bearer(session: Session, settings: Settings, token: str) -> Act
     claims = decode(settings.secret_key, token, "access")
     actor = actor_for(session, int(claims["sub"]))
     if actor is None:
-        raise Unauthenticated("invalid token: the account no longer exists or is disabled")
+        raise Unauthenticated("invalid token: the user no longer exists or the account is disabled")
     return actor

@@ -23,6 +23,7 @@ CORE_MODULES = (
     "runtime.channels",
     "runtime.orders",
     "runtime.payments",
+    "runtime.accounts",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -51,13 +51,23 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
 
 
 def _actor() -> Actor:
+    """A bearer token (users) or an ``X-Api-Key`` (machine callers), never both; none is anonymous."""
     header = request.headers.get("Authorization", "")
+    api_key = request.headers.get("X-Api-Key", "")
+    if header and api_key:
+        raise AuthError("send either Authorization or X-Api-Key, not both")
+    database = current_app.extensions["vectis.db"]
+    if api_key:
+        from runtime.accounts.api_keys import authenticate_api_key
+
+        # A transaction, since a key's last_used_at is written (at most once a minute).
+        return database.run(lambda session: authenticate_api_key(session, api_key))
     if not header:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError("Authorization: expected 'Bearer <token>'")
-    with current_app.extensions["vectis.db"].session() as session:
+    with database.session() as session:
         return authenticate_bearer(session, current_app.config["VECTIS"], token.strip())
 
 
