@@ -31,5 +31,6 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     automations.init_app(app)
     events.init_app(app)
     __import__("runtime.orders", fromlist=["init_app"]).init_app(app)  # orders and payments on their machines
+    __import__("runtime.checkout", fromlist=["init_app"]).init_app(app)  # carts on their machine, checkout stages
     return app
 

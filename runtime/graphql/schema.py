@@ -24,6 +24,8 @@ CORE_MODULES = (
     "runtime.orders",
     "runtime.payments",
     "runtime.accounts",
+    "runtime.carts",
+    "runtime.checkout",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -87,3 +87,4 @@ def declare_core_slots(registry: Registry) -> None:
     from runtime.jobs.periodic import declare_slot
 
     declare_slot(registry)
+    __import__("runtime.checkout.pipeline", fromlist=["declare_slot"]).declare_slot(registry)

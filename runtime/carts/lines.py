@@ -1,0 +1,188 @@
+"""Cart lines: reading line inputs, merging them by variant, and re-pricing every line at once.
+
+Every change of a cart's lines re-prices ALL its lines in one ``resolve_prices`` call (volume
+tiers depend on the quantity, and a later price list may have started), so a cart never holds
+a price computed under other conditions than its current content.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from runtime.auth.permissions import Actor
+from runtime.carts.errors import CheckoutErrorCode as Code
+from runtime.carts.models import Cart, CartLine
+from runtime.clock import utcnow
+from runtime.errors import BusinessError, BusinessErrors
+from runtime.money import Money
+from runtime.pricing.types import Price, PriceContext
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One ``CartLineInput``, resolved to a variant: ``field`` names it in errors (``lines.2``)."""
+
+    field: str
+    variant_id: int
+    quantity: int
+
+
+def parse_id(value: Any, field: str) -> int:
+    """A database id given as a decimal string, or NOT_FOUND naming ``field``."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or len(text) > 18:
+        raise BusinessError(Code.NOT_FOUND, f"{field}: no such id {value!r}", field=field)
+    return int(text)
+
+
+def check_quantity(quantity: Any, field: str) -> BusinessError | None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        return BusinessError(Code.INVALID_QUANTITY, f"{field}: expected a whole number of at least 1, got {quantity!r}",
+                             field=field)
+    return None
+
+
+def resolve_line_inputs(session: Session, cart: Cart, inputs: list[dict], prefix: str,
+                        extra_ids: set[int]) -> tuple[list[LineRequest], dict[int, tuple]]:
+    """Check every input (all problems at once) and load the variants they name together with
+    ``extra_ids`` (the cart's current lines) in one catalog query."""
+    problems: list[BusinessError] = []
+    wanted_ids: set[int] = set(extra_ids)
+    wanted_skus: set[str] = set()
+    parsed: list[tuple[str, int | None, str | None, int]] = []
+    for index, line in enumerate(inputs):
+        field = f"{prefix}.{index}"
+        variant_id, sku = line.get("variant_id"), line.get("sku")
+        if (variant_id is None) == (sku is None):
+            problems.append(BusinessError(Code.INVALID_INPUT, f"{field}: give either variantId or sku, exactly one",
+                                          field=field))
+            continue
+        quantity_problem = check_quantity(line.get("quantity"), f"{field}.quantity")
+        if quantity_problem:
+            problems.append(quantity_problem)
+        if variant_id is not None:
+            try:
+                found_id = parse_id(variant_id, f"{field}.variantId")
+            except BusinessError as exc:
+                problems.append(exc)
+                continue
+            wanted_ids.add(found_id)
+            parsed.append((field, found_id, None, line.get("quantity")))
+        else:
+            wanted_skus.add(sku)
+            parsed.append((field, None, sku, line.get("quantity")))
+    if problems:
+        raise BusinessErrors(problems)
+    variants = load_variants(session, ids=tuple(wanted_ids), skus=tuple(wanted_skus), channel_id=cart.channel_id,
+                             at=utcnow()) if (wanted_ids or wanted_skus) else {}
+    by_sku = {variant.sku: variant_id for variant_id, (variant, _product) in variants.items()}
+    requests = []
+    for field, variant_id, sku, quantity in parsed:
+        found = variant_id if variant_id in variants else by_sku.get(sku) if sku is not None else None
+        if found is None:
+            what = f"{field}.variantId" if sku is None else f"{field}.sku"
+            shown = variant_id if sku is None else repr(sku)
+            problems.append(BusinessError(Code.NOT_FOUND, f"{what}: no variant {shown} is sold in this channel",
+                                          field=what))
+            continue
+        requests.append(LineRequest(field, found, quantity))
+    if problems:
+        raise BusinessErrors(problems)
+    return requests, variants
+
+
+def load_variants(session: Session, **kwargs: Any) -> dict[int, tuple]:
+    """The catalog's one-query variant loader (visible in the channel, active only)."""
+    try:
+        from runtime.catalog.service import load_variants as load
+    except ImportError:  # the catalog keeps its read helpers in ``reads``
+        from runtime.catalog.reads import load_variants as load
+    return load(session, **kwargs)
+
+
+def cart_lines(session: Session, cart: Cart) -> list[CartLine]:
+    return list(session.exec(select(CartLine).where(CartLine.cart_id == cart.id).order_by(CartLine.id)))
+
+
+def reprice(session: Session, cart: Cart, lines: list[CartLine], variants: dict[int, tuple],
+            context: PriceContext, fields: dict[int, str]) -> dict[int, Price]:
+    """Price every line at its quantity (one ``resolve_prices`` call), write the prices and the
+    cart's totals. ``fields`` names each variant's input for a NO_PRICE error."""
+    from runtime.pricing.service import resolve_prices
+
+    problems = []
+    for line in lines:
+        if line.variant_id not in variants:
+            field = fields.get(line.variant_id, "lines")
+            problems.append(BusinessError(Code.NOT_FOUND, f"{field}: variant {line.variant_id} is no longer sold in "
+                                          "this channel; remove the line", field=field))
+    if problems:
+        raise BusinessErrors(problems)
+    prices = resolve_prices(session, context, [(variants[line.variant_id][0], line.quantity) for line in lines]) if lines else {}
+    for line in lines:
+        price = prices.get(line.variant_id)
+        if price is None:
+            field = fields.get(line.variant_id, "lines")
+            problems.append(BusinessError(
+                Code.NO_PRICE, f"{field}: variant {variants[line.variant_id][0].sku!r} has no price in {context.currency} "
+                "for this buyer and channel", field=field))
+            continue
+        apply_price(line, price)
+    if problems:
+        raise BusinessErrors(problems)
+    totals(cart, lines)
+    return prices
+
+
+def apply_price(line: CartLine, price: Price) -> bool:
+    """Write ``price`` on ``line``; True when anything the buyer sees changed."""
+    before = (line.unit_price, line.price_level, line.price_list_slug)
+    line.unit_price = price.unit_price.amount
+    line.line_total = price.line_total.amount
+    line.price_level = price.level.value if hasattr(price.level, "value") else str(price.level)
+    line.price_list_slug = price.price_list_slug
+    return before != (line.unit_price, line.price_level, line.price_list_slug)
+
+
+def totals(cart: Cart, lines: list[CartLine]) -> None:
+    subtotal = sum((Money(line.line_total, cart.currency) for line in lines), Money.zero(cart.currency))
+    cart.item_count = sum(line.quantity for line in lines)
+    cart.subtotal = subtotal.amount
+    cart.total = (subtotal + Money(cart.shipping_total or Decimal(0), cart.currency)).amount
+
+
+def merge(cart: Cart, lines: list[CartLine], requests: list[LineRequest]) -> tuple[list[CartLine], dict[int, str]]:
+    """Add each request's quantity to the line of its variant (a new line if none): two requests
+    for one variant count together. Returns every line and the input field per variant."""
+    by_variant = {line.variant_id: line for line in lines}
+    fields: dict[int, str] = {}
+    for request in requests:
+        fields.setdefault(request.variant_id, f"{request.field}.variantId")
+        line = by_variant.get(request.variant_id)
+        if line is None:
+            line = by_variant[request.variant_id] = CartLine(
+                cart_id=cart.id, variant_id=request.variant_id, quantity=0, unit_price=Decimal(0),
+                line_total=Decimal(0), price_level="BASE", created_at=utcnow())
+            lines.append(line)
+        line.quantity += request.quantity
+    return lines, fields
+
+
+def price_context(session: Session, actor: Actor, cart: Cart) -> PriceContext:
+    """Who the cart prices for: its owner (the buyer, or the location a staff member buys for)."""
+    group = None
+    if actor.user_id is not None and actor.user_id == cart.user_id:
+        group = actor.customer_group_id
+    elif cart.account_id is not None:
+        from runtime.accounts.models import Account
+
+        group = session.exec(select(Account.customer_group_id).where(Account.id == cart.account_id)).first()
+    elif cart.customer_id is not None:
+        from runtime.accounts.models import Customer
+
+        group = session.exec(select(Customer.customer_group_id).where(Customer.id == cart.customer_id)).first()
+    return PriceContext(currency=cart.currency, at=utcnow(), channel_id=cart.channel_id, customer_group_id=group,
+                        account_id=cart.account_id, location_id=cart.location_id)

@@ -1,0 +1,143 @@
+"""placeOrder and adminCreateOrder: one transaction each, the cart row locked while it runs.
+
+The lock (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's single writer serializes) makes
+concurrent placeOrder calls on one cart queue up: the first converts the cart, the next ones see
+it converted and answer with the same order (same idempotency key) or CART_NOT_ACTIVE.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from runtime.auth.permissions import Actor
+from runtime.carts import lines as cart_lines
+from runtime.carts import service as carts
+from runtime.carts.errors import CheckoutErrorCode as Code
+from runtime.carts.models import Cart
+from runtime.channels.models import Channel
+from runtime.checkout.pipeline import Checkout, run_stages, stages
+from runtime.errors import BusinessError, BusinessErrors
+from runtime.state_machines.service import fire
+
+KEY_MAX = 128
+
+
+def check_key(key: Any, field: str = "idempotencyKey") -> str:
+    if not isinstance(key, str) or not key.strip() or len(key) > KEY_MAX:
+        raise BusinessError(Code.INVALID_INPUT, f"{field}: expected 1 to {KEY_MAX} characters, got {key!r}", field=field)
+    return key
+
+
+def _order_for_key(session: Session, key: str):
+    from runtime.orders.models import Order
+
+    return session.exec(select(Order).where(Order.idempotency_key == key)).first()
+
+
+def _missing(cart: Cart, lines: list) -> list[BusinessError]:
+    checks = [
+        (not lines, Code.CART_EMPTY, "add a line first"),
+        (not cart.email, Code.MISSING_EMAIL, "set the e-mail (setCartEmail)"),
+        (not cart.shipping_address, Code.MISSING_SHIPPING_ADDRESS, "set the shipping address"),
+        (not cart.billing_address, Code.MISSING_BILLING_ADDRESS, "set the billing address"),
+        (not cart.shipping_method, Code.MISSING_SHIPPING_METHOD, "choose a shipping method"),
+        (not cart.payment, Code.MISSING_PAYMENT, "set the payment (setCartPayment)"),
+    ]
+    return [BusinessError(code, f"cartId: {hint} before placing the order", field="cartId")
+            for failed, code, hint in checks if failed]
+
+
+def place_order(session: Session, actor: Actor, token: str, key: str, *, base_currency: str,
+                created_by: str | None = None, channel: Channel | None = None):
+    """The order of cart ``token``: placed now, or the one ``key`` already placed from it."""
+    key = check_key(key)
+    cart = carts.load_cart(session, actor, token, lock=True)
+    existing = _order_for_key(session, key)
+    if existing is not None:
+        if existing.cart_id != cart.id:
+            raise BusinessError(Code.IDEMPOTENCY_KEY_REUSED, "idempotencyKey: already used for an order of another "
+                                "cart; use a new key per checkout", field="idempotencyKey")
+        return existing
+    carts.require_active(cart)
+    if not cart.email and actor.user_id is not None and actor.user_id == cart.user_id and actor.email:
+        cart.email = actor.email  # a signed-in buyer's own address
+    lines = cart_lines.cart_lines(session, cart)
+    problems = _missing(cart, lines)
+    if problems:
+        raise BusinessErrors(problems)
+    if channel is None or channel.id != cart.channel_id:
+        channel = session.get(Channel, cart.channel_id)
+    fire(session, cart, "check_out", actor)
+    checkout = Checkout(session=session, cart=cart, lines=lines, channel=channel, actor=actor,
+                        base_currency=base_currency, idempotency_key=key, created_by=created_by)
+    run_stages(checkout, stages(current_app))
+    fire(session, cart, "convert", actor)
+    return checkout.order
+
+
+def admin_create_order(session: Session, actor: Actor, channel: Channel | None, values: dict[str, Any], *,
+                       base_currency: str):
+    """A staff member's order for a B2B location, charged to a saved card: a location cart built
+    from the input, then the same :func:`place_order`. ``created_by`` is the staff e-mail."""
+    from runtime.accounts.models import Location
+
+    key = check_key(values.get("idempotency_key"), "input.idempotencyKey")
+    existing = _order_for_key(session, key)
+    if existing is not None:
+        return existing
+    location_id = cart_lines.parse_id(values.get("location_id"), "input.locationId")
+    location = session.get(Location, location_id)
+    if location is None or str(location.account_id) != str(values.get("account_id")).strip():
+        raise BusinessError(Code.NOT_FOUND, f"input.locationId: no location {values.get('location_id')!r} of account "
+                            f"{values.get('account_id')!r}", field="input.locationId")
+    cart = carts.create_cart(session, actor, channel, email=values.get("email"), lines=values.get("lines") or [],
+                             location_id=location.id)
+    problems = []
+    for kind in ("shipping", "billing"):
+        try:
+            setattr(cart, f"{kind}_address", carts.location_address(
+                session, location.id, values.get(f"{kind}_address_id"), f"input.{kind}AddressId"))
+        except BusinessError as exc:
+            problems.append(exc)
+    saved = _saved_method(session, location, values.get("saved_payment_method_id"), problems)
+    if problems:
+        raise BusinessErrors(problems)
+    from runtime.carts import shipping
+    from runtime.channels.providers import providers
+    from runtime.money import Money
+
+    code = values.get("shipping_method_code")
+    chosen = shipping.find(shipping.quote(session, cart), code)
+    if chosen is None:
+        raise BusinessError(Code.SHIPPING_METHOD_UNAVAILABLE, f"input.shippingMethodCode: {code!r} is not offered for "
+                            "this location's shipping address", field="input.shippingMethodCode")
+    cart.shipping_method = chosen
+    cart.shipping_total = Money(chosen["amount"], cart.currency).amount
+    gateways = providers(session, cart.channel_id, "payment_gateway")
+    if not gateways:
+        raise BusinessError(Code.NO_GATEWAY, "input.savedPaymentMethodId: the channel has no payment gateway configured",
+                            field="input.savedPaymentMethodId")
+    cart.payment = {"gateway": gateways[0].key, "token": None, "saved_payment_method_id": saved.id}
+    session.add(cart)
+    return place_order(session, actor, cart.token, key, base_currency=base_currency, created_by=actor.email or None,
+                       channel=channel)
+
+
+def _saved_method(session: Session, location, saved_id: Any, problems: list):
+    from runtime.payments.models import SavedPaymentMethod
+
+    field = "input.savedPaymentMethodId"
+    try:
+        method = session.get(SavedPaymentMethod, cart_lines.parse_id(saved_id, field))
+    except BusinessError as exc:
+        problems.append(exc)
+        return None
+    usable = method is not None and method.is_active and method.account_id == location.account_id and (
+        method.location_id in (None, location.id))
+    if not usable:
+        problems.append(BusinessError(Code.NOT_FOUND, f"{field}: no saved payment method {saved_id!r} of this location",
+                                      field=field))
+        return None
+    return method
