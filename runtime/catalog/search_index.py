@@ -26,8 +26,10 @@ FTS_TABLES = frozenset({FTS_TABLE, *(f"{FTS_TABLE}_{s}" for s in ("data", "idx",
 #: The PostgreSQL expression index (its expression must match :func:`match_clause`'s exactly).
 PG_INDEX = "ix_product_search_document"
 
-#: Words of a search: letters and digits (anything else separates words, so no query syntax leaks).
-WORD = re.compile(r"\w+", re.UNICODE)
+#: Words: runs of letters and digits. Documents are stored as these words (``TS-RED-M`` as
+#: ``ts red m``) so both backends' tokenizers see the same words a query is split into, and no
+#: query syntax leaks (PostgreSQL's parser would otherwise read ``-18`` as a signed integer).
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def search_words(query: str) -> list[str]:
@@ -41,7 +43,7 @@ def document(product: Product, variants: Iterable[ProductVariant], brand: Brand 
         parts += [variant.sku, variant.name]
     for translation in translations:
         parts += [translation.name, translation.description]
-    return "\n".join(p for p in parts if p)
+    return "\n".join(" ".join(search_words(p)) for p in parts if p)
 
 
 def reindex(session: Session, product_ids: Iterable[int]) -> None:

@@ -21,6 +21,7 @@ CORE_MODULES = (
     "runtime.definitions",
     "runtime.state_machines",
     "runtime.channels",
+    "runtime.catalog",
     "runtime.orders",
     "runtime.payments",
     "runtime.accounts",
