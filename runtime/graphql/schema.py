@@ -24,6 +24,7 @@ CORE_MODULES = (
     "runtime.catalog",
     "runtime.orders",
     "runtime.payments",
+    "runtime.pricing",
     "runtime.accounts",
     "runtime.carts",
     "runtime.checkout",
