@@ -141,9 +141,9 @@ def product_text(info, product: Product, field: str) -> str:
         return getattr(product, field)
     rows = _translations(info, "product_translations", ProductTranslation, ProductTranslation.product_id,
                          cache(info).get("products", {}), product.id)
-    row = pick(rows, locales(info))
-    text = getattr(row, field) if row is not None else ""
-    return text or getattr(product, field)
+    # Field by field: a de-AT row with only a name still takes its description from de.
+    texts = {locale: getattr(row, field) for locale, row in rows.items() if getattr(row, field)}
+    return pick(texts, locales(info)) or getattr(product, field)
 
 
 def category_name(info, category: Category) -> str:
