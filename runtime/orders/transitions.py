@@ -36,28 +36,39 @@ def apply(session: Session, entity: Any, transition: str, actor: Actor | SystemA
     Raises :class:`BusinessErrors` (one per blocker) when blocked. A new entity is inserted in
     its new state; otherwise the state is written by the next flush, with the history row.
     """
+    return apply_chain(session, entity, [(transition, actor, context)])[-1]
+
+
+def apply_chain(session: Session, entity: Any,
+                steps: list[tuple[str, Actor | SystemActor, dict | None]]) -> list[StateTransition]:
+    """:func:`apply` for several transitions in a row (authorize, then capture): each is checked
+    from the state the previous one reached; a new entity is inserted once, in the last state."""
     binding = bindings(current_app).for_entity(entity)
     live = live_machine(current_app, binding.machine)
     machine = live.compiled
-    source = entity.state
-    blockers = machine.can_fire(source, transition, binding.fact(entity), _permissions(actor), context)
-    if blockers:
-        raise BusinessErrors([_refusal(b, transition) for b in blockers])
-    found = machine.transitions[transition]
-    target = found.target
-    now = utcnow()
-    entity.state, entity.state_entered_at = target, now
+    moves = []
+    for transition, actor, context in steps:
+        source = entity.state
+        blockers = machine.can_fire(source, transition, binding.fact(entity), _permissions(actor), context)
+        if blockers:
+            raise BusinessErrors([_refusal(b, transition) for b in blockers])
+        found = machine.transitions[transition]
+        entity.state, entity.state_entered_at = found.target, utcnow()
+        moves.append((found, source, actor, context, entity.state_entered_at))
     session.add(entity)
     if binding.entity_id(entity) is None:
-        session.flush()  # a new row is inserted in its new state: no UPDATE follows
-    row = StateTransition(machine=machine.name, entity_type=binding.entity_type,
-                          entity_id=str(binding.entity_id(entity)), transition=transition,
-                          from_state=source, to_state=target, actor=actor.label,
-                          revision=live.revision, at=now, context=dict(context or {}))
-    session.add(row)
-    if found.effects:  # effects read the entity's new state: write it first
-        session.flush()
-        call = EffectCall(machine.name, binding.entity_type, (str(binding.entity_id(entity)),), transition,
-                          source, target, actor.label, live.revision, dict(context or {}))
-        run_effects(session, current_app.extensions["vectis.registry"], found.effects, call)
-    return row
+        session.flush()  # a new row is inserted in its last state: no UPDATE follows
+    rows = []
+    for found, source, actor, context, at in moves:
+        row = StateTransition(machine=machine.name, entity_type=binding.entity_type,
+                              entity_id=str(binding.entity_id(entity)), transition=found.name,
+                              from_state=source, to_state=found.target, actor=actor.label,
+                              revision=live.revision, at=at, context=dict(context or {}))
+        session.add(row)
+        rows.append(row)
+        if found.effects:  # effects read the entity's new state: write it first
+            session.flush()
+            call = EffectCall(machine.name, binding.entity_type, (str(binding.entity_id(entity)),), found.name,
+                              source, found.target, actor.label, live.revision, dict(context or {}))
+            run_effects(session, current_app.extensions["vectis.registry"], found.effects, call)
+    return rows

@@ -33,7 +33,7 @@ from runtime.events import emit
 from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.orders.service import mark_transition
-from runtime.orders.transitions import apply
+from runtime.orders.transitions import apply_chain
 from runtime.packs.api import PaymentRequest, PaymentResult
 from runtime.payments import gateway as gateways
 from runtime.payments.errors import PaymentErrorCode
@@ -57,17 +57,18 @@ def pay_order(session: Session, order: Order, *, channel: Channel, actor: Actor,
     Declined → PAYMENT_DECLINED with the gateway's reason; no answer → PAYMENT_UNAVAILABLE;
     held for fraud review → the row stays ``pending`` (``fraud_hold``) and the order ``placed``.
     """
-    provider = gateways.channel_gateway(session, channel.id)
-    method = None
-    if saved_payment_method_id is not None:
-        method = usable_method(session, saved_payment_method_id, customer_id=order.customer_id,
-                               account_id=order.account_id, location_id=order.location_id)
-        token = method.token
-    if not token:
-        raise BusinessError(PaymentErrorCode.MISSING_PAYMENT, "payment: a card token or a saved payment method is needed",
-                            field="payment")
-    base = f"pay:{_bounded(idempotency_key)}:{_token_mark(token)}"
-    key = f"{base}:a{_attempt(session, base)}"
+    with session.no_autoflush:  # the order's pending rows join the flush that inserts the payment
+        provider = gateways.channel_gateway(session, channel.id)
+        method = None
+        if saved_payment_method_id is not None:
+            method = usable_method(session, saved_payment_method_id, customer_id=order.customer_id,
+                                   account_id=order.account_id, location_id=order.location_id)
+            token = method.token
+        if not token:
+            raise BusinessError(PaymentErrorCode.MISSING_PAYMENT, "payment: a card token or a saved payment method is needed",
+                                field="payment")
+        base = f"pay:{_bounded(idempotency_key)}:{_token_mark(token)}"
+        key = f"{base}:a{_attempt(session, base)}"
     amount = Money(order.total, order.currency)
     request = PaymentRequest(reference=idempotency_key[:255], amount=amount, idempotency_key=key,
                              payment_token=token, metadata={"order": order.number})
@@ -115,16 +116,18 @@ def _record(session, order: Order, actor, gateway: str, key: str, amount: Money,
     # The order moves first, so its UPDATE joins the flush that inserts the payment row.
     order.payment_status = "captured" if capture is not None else "authorized"
     mark_transition(session, order, "pay", actor)
-    apply(session, row, "authorize", actor)
+    steps = [("authorize", actor, None)]
     events = [("payment.authorized", amount)]
     if capture is not None:
         row.captured_amount = amount.amount
-        apply(session, row, "capture", CHECKOUT, {"amount": float(amount.amount)})
+        steps.append(("capture", CHECKOUT, {"amount": float(amount.amount)}))
+        events.append(("payment.captured", amount))
+    apply_chain(session, row, steps)
+    if capture is not None:
         session.add(PaymentTransaction(order_id=order.id, parent_id=row.id, type="capture", state="succeeded",
                                        gateway=gateway, gateway_reference=capture.transaction_id,
                                        idempotency_key=f"{key}:capture", amount=amount.amount, currency=amount.currency,
                                        actor=CHECKOUT.label, raw=dict(capture.raw)))
-        events.append(("payment.captured", amount))
     for type_, money in events:
         payment_event(session, type_, row, order, money)
     return row
@@ -133,9 +136,8 @@ def _record(session, order: Order, actor, gateway: str, key: str, amount: Money,
 def _attempt(session: Session, base: str) -> int:
     """The first attempt of ``base`` no rollback has voided (one indexed lookup)."""
     keys = [f"{base}:a{n}:void" for n in range(MAX_ATTEMPTS)] + [f"{base}:a{n}:refund" for n in range(MAX_ATTEMPTS)]
-    with session.no_autoflush:  # pending order rows join the next flush instead of forcing one here
-        undone = set(session.exec(select(PaymentTransaction.idempotency_key)
-                                  .where(PaymentTransaction.idempotency_key.in_(keys))))
+    undone = set(session.exec(select(PaymentTransaction.idempotency_key)
+                              .where(PaymentTransaction.idempotency_key.in_(keys))))
     for n in range(MAX_ATTEMPTS):
         if f"{base}:a{n}:void" not in undone and f"{base}:a{n}:refund" not in undone:
             return n

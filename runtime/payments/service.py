@@ -59,11 +59,11 @@ def capture_payment(session: Session, actor: Actor, payment_id: Any, amount: str
     value = _amount(amount, auth.currency) if amount is not None else remaining
     if value > remaining:
         raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
-                            f"amount: cannot capture {value} {auth.currency}; {remaining} of {auth.amount} remains to capture",
+                            f"amount: cannot capture {_fmt(value, auth)} {auth.currency}; {_fmt(remaining, auth)} of {_fmt(auth.amount, auth)} remains to capture",
                             field="amount")
     transition = "capture" if value == remaining else "capture_partial"
     _check(session, auth, transition, actor, value)
-    key = f"{auth.idempotency_key}:capture:{auth.captured_amount}:{value}"
+    key = f"{auth.idempotency_key}:capture:{_fmt(auth.captured_amount, auth)}:{_fmt(value, auth)}"
     result = _gateway(session, auth, lambda gw, cfg: gw.capture(auth.gateway_reference, Money(value, auth.currency), key, cfg))
     auth.captured_amount += value
     return _follow_up(session, auth, actor, transition, "capture", key, value, result, "payment.captured")
@@ -85,11 +85,11 @@ def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str 
     value = _amount(amount, auth.currency) if amount is not None else remaining
     if value > remaining:
         raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
-                            f"amount: cannot refund {value} {auth.currency}; {remaining} of the {auth.captured_amount} captured remains to refund",
+                            f"amount: cannot refund {_fmt(value, auth)} {auth.currency}; {_fmt(remaining, auth)} of the {_fmt(auth.captured_amount, auth)} captured remains to refund",
                             field="amount")
     transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
     _check(session, auth, transition, actor, value)
-    key = f"{auth.idempotency_key}:refund:{auth.refunded_amount}:{value}"
+    key = f"{auth.idempotency_key}:refund:{_fmt(auth.refunded_amount, auth)}:{_fmt(value, auth)}"
     result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg))
     auth.refunded_amount += value
     return _follow_up(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
@@ -104,6 +104,10 @@ def payments_of(session: Session, order_ids: list[int]) -> dict[int, list[Paymen
         for row in rows:
             found[row.order_id].append(row)
     return found
+
+
+def _fmt(value: Decimal, auth: PaymentTransaction) -> str:
+    return format(Money(value, auth.currency).amount, "f")
 
 
 def _amount(text: str, currency: str) -> Decimal:
