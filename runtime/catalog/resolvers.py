@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from runtime.catalog import loaders, search, service
 from runtime.catalog.errors import CatalogErrorCode as Code
-from runtime.catalog.models import Attribute, Brand, Category
+from runtime.catalog.models import Attribute, Brand
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import check_first, connection, decode_cursor
