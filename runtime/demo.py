@@ -143,7 +143,7 @@ def generate_products(catalog: dict) -> list[dict[str, Any]]:
         if "power" in info["tags"]:
             attributes |= {"power_watts": 300 + (i * 53) % 1700, "cordless": i % 2 == 0}
         variants = []
-        for k in range(1 + i % 3):
+        for k in range(1 + (i // 2) % 3):  # not i % 3: the brand cycle (i * 7 % 15) would fix it per brand
             size = spec["variant_sizes"][k]
             variants.append({
                 "sku": f"DEMO-{i + 1:04d}-{size}", "name": f"{size} / {colors[(i + k) % len(colors)]}",

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.bench_catalog_prices", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8x10 requests per size instead of 8x50")
     parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
+    parser.add_argument("--redis", help="Redis for jobs (default: VECTIS_BENCH_REDIS_URL or 127.0.0.1 db 13; none: in-process)")
     parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args(argv)
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     per_thread = 10 if args.quick else 50
     pg = http_load.postgres_url(args.postgres)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, http_load.scratch_redis(args.redis) as redis_url:
+        args.redis_url = redis_url
         if pg is None:
             print("no PostgreSQL answered: SQLite in a temporary file")
             return _run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args, per_thread)
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(backend: str, url: str, var_dir: Path, args, per_thread: int) -> int:
-    env = http_load.server_env(url, var_dir)
+    env = http_load.server_env(url, var_dir, args.redis_url)
+    print(f"jobs (outbox publishing): {'enqueued on ' + args.redis_url if args.redis_url else 'in-process after each commit'}")
     print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s", flush=True)
     with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
         token = http_load.login(host, port, *BUYER)

@@ -63,6 +63,7 @@ def checkout(client: http_load.GraphQL, number: int) -> dict[str, tuple[float, i
 
 def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
     samples: dict[str, list[float]] = defaultdict(list)
+    step_sql: dict[str, list[int]] = defaultdict(list)
     statements: list[int] = []
     lock = threading.Lock()
     clients = [http_load.GraphQL(host, port, "web") for _ in range(concurrency)]
@@ -70,14 +71,15 @@ def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
     def work(thread: int, iteration: int) -> None:
         timings = checkout(clients[thread], thread * 100_000 + iteration)
         with lock:
-            for step, (seconds, _) in timings.items():
+            for step, (seconds, sql) in timings.items():
                 samples[step].append(seconds)
+                step_sql[step].append(sql)
             statements.append(sum(sql for _, sql in timings.values()))
 
     seconds = http_load.run_threads(concurrency, per_thread, work)
     for client in clients:
         client.close()
-    return {"checkouts": concurrency * per_thread, "seconds": seconds, "samples": samples,
+    return {"checkouts": concurrency * per_thread, "seconds": seconds, "samples": samples, "step_sql": step_sql,
             "sql": statistics.mean(statements) if statements else 0}
 
 
@@ -144,10 +146,11 @@ def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floo
         lines.append(f"{concurrency:>11} {run['checkouts']:>10} {run['seconds']:>8.2f} "
                      f"{run['checkouts'] / run['seconds']:>12.1f} {run['sql']:>13.1f}")
     header = "".join(f"{f'c={c} p50':>10}{f'c={c} p95':>10}" for c in runs)
-    lines += ["", f"{'step (ms)':<24}{header}"]
+    lines += ["", f"{'step (ms)':<24}{header}{'SQL':>6}"]
     for step in STEPS:
         lines.append(f"{step:<24}" + "".join(f"{ms(run['samples'][step], 50):>10}{ms(run['samples'][step], 95):>10}"
-                                            for run in runs.values()))
+                                            for run in runs.values())
+                     + f"{statistics.mean(runs[1]['step_sql'][step]):>6.1f}")
     top = runs[max(runs)]
     rate, sql = top["checkouts"] / top["seconds"], top["sql"]
     targets = f"targets: {rate:.1f} checkouts/s at c={max(runs)} (want >= 25); {sql:.1f} statements per checkout (want <= 60)"
@@ -166,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.bench_checkout", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 checkouts at c=1, 8x5 at c=8")
     parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
+    parser.add_argument("--redis", help="Redis for jobs (default: VECTIS_BENCH_REDIS_URL or 127.0.0.1 db 13; none: in-process)")
     parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args(argv)
@@ -174,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     serial, per_thread = (10, 5) if args.quick else (50, 25)
     pg = http_load.postgres_url(args.postgres)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, http_load.scratch_redis(args.redis) as redis_url:
+        args.redis_url = redis_url
         if pg is None:
             print("no PostgreSQL answered: SQLite in a temporary file, without the floor")
             return _run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args, serial, per_thread)
@@ -183,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(backend: str, url: str, var_dir: Path, args, serial: int, per_thread: int) -> int:
-    env = http_load.server_env(url, var_dir)
+    env = http_load.server_env(url, var_dir, args.redis_url)
+    print(f"jobs (outbox publishing): {'enqueued on ' + args.redis_url if args.redis_url else 'in-process after each commit'}")
     print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s", flush=True)
     with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
         run_http(host, port, 2, 2)  # warm-up: every worker imports, connects and compiles

@@ -59,8 +59,35 @@ def scratch_postgres(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
-    return {**os.environ, "VECTIS_DATABASE_URL": database_url, "VECTIS_VAR_DIR": str(var_dir), "VECTIS_REDIS_URL": "",
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+
+
+@contextmanager
+def scratch_redis(given: str | None) -> Iterator[str]:
+    """``--redis``, else ``VECTIS_BENCH_REDIS_URL``, else database 13 on 127.0.0.1 if it answers
+    (emptied after the run: the jobs enqueued there have no worker); "" when none answers or it is
+    ``none``, so jobs run in-process after each request's commit."""
+    import redis
+
+    url = given or os.environ.get("VECTIS_BENCH_REDIS_URL") or DEFAULT_REDIS
+    if url == "none":
+        yield ""
+        return
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        yield ""
+        return
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+def server_env(database_url: str, var_dir: Path, redis_url: str = "") -> dict[str, str]:
+    return {**os.environ, "VECTIS_DATABASE_URL": database_url, "VECTIS_VAR_DIR": str(var_dir), "VECTIS_REDIS_URL": redis_url,
             "VECTIS_LOG_LEVEL": "WARNING", "VECTIS_SECRET_KEY": "bench-secret-key-0123456789abcdef-0123456789",
             "VECTIS_RUN_SWEEPS_IN_PROCESS": "false"}
 
