@@ -185,9 +185,15 @@ def _address(snapshot: dict | None):
 @cart_type.field("availableShippingMethods")
 def resolve_available_methods(cart: Cart, info):
     from runtime.carts import shipping
+    from runtime.channels.providers import providers
 
+    if not cart.shipping_address:
+        return []
+    configured = cache(info).setdefault("providers", {})
     with context_of(info).db.session() as session:
-        rates = shipping.quote(session, cart)
+        if cart.channel_id not in configured:  # one query per channel and request, not per cart
+            configured[cart.channel_id] = providers(session, cart.channel_id, shipping.SLOT)
+        rates = shipping.quote(session, cart, configured=configured[cart.channel_id])
     return [{**rate, "currency": cart.currency} for rate in rates]
 
 
@@ -218,12 +224,16 @@ def resolve_location(cart: Cart, info):
 
 
 def _get(info, model_name: str, row_id: int | None):
+    """An account or location, once per request (a location's carts share it)."""
     if row_id is None:
         return None
-    from runtime.accounts import models
+    found = cache(info).setdefault(model_name, {})
+    if row_id not in found:
+        from runtime.accounts import models
 
-    with context_of(info).db.session() as session:
-        return session.get(getattr(models, model_name), row_id)
+        with context_of(info).db.session() as session:
+            found[row_id] = session.get(getattr(models, model_name), row_id)
+    return found[row_id]
 
 
 @line_type.field("variant")

@@ -19,19 +19,21 @@ log = logging.getLogger(__name__)
 SLOT = "shipping_rate_provider"
 
 
-def quote(session: Session, cart: Cart, address: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def quote(session: Session, cart: Cart, address: dict[str, Any] | None = None,
+          configured: list | None = None) -> list[dict[str, Any]]:
     """The rates offered for ``address`` (default: the cart's shipping address), cheapest first:
     ``{provider, code, name, amount}`` with ``amount`` a decimal string in the cart's currency.
 
     A provider that refuses (a misconfigured rate table, a currency it has no rates in) is left
-    out and logged: the other providers still serve the buyer."""
+    out and logged: the other providers still serve the buyer. ``configured``: the channel's
+    providers when the caller already loaded them (a list of carts of one channel)."""
     address = address or cart.shipping_address
     if not address or not address.get("country"):
         return []
     request = ShippingRateRequest(country=address["country"], subtotal=Money(cart.subtotal, cart.currency),
                                   postal_code=address.get("postal_code") or None)
     rates: list[dict[str, Any]] = []
-    for provider in providers(session, cart.channel_id, SLOT):
+    for provider in providers(session, cart.channel_id, SLOT) if configured is None else configured:
         try:
             offered = provider.value.quote(request, provider.config)
         except BusinessError as exc:

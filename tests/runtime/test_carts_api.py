@@ -330,3 +330,36 @@ def test_addresses_shipping_methods_email_and_payment(app, client):
     assert moved["cart"]["availableShippingMethods"] == [{"code": "standard", "name": "Standard", "amount": {"amount": "4.90"}}]
     stored = rows(app, Cart)[0]
     assert (stored.shipping_method, stored.shipping_total, stored.total) == (None, Decimal("0"), Decimal("18.00"))
+
+
+def test_my_carts_loads_lines_variants_and_rates_in_bulk(app, client):
+    from sqlalchemy import event
+
+    store(app)
+    acme = b2b(app, client)
+    buyer = acme["tokens"]["buyer@acme.test"]
+    query = ("{ myCarts { id lines { quantity variant { sku } } availableShippingMethods { code } location { code } "
+             "shippingAddress { city } } }")
+    engine = app.extensions["vectis.db"].engine
+
+    def statements_for(carts: int) -> int:
+        while len(post(client, MY_CARTS, token=buyer)["data"]["myCarts"]) < carts:
+            cart = new_cart(client, [{"sku": "MUG-1", "quantity": 1}, {"sku": "CUP-1", "quantity": 2}], buyer)["id"]
+            post(client, SHIP_TO, {"id": cart, "input": {"address": AT}}, buyer)
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            answer = post(client, query, token=buyer)["data"]["myCarts"]
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(answer) == carts
+        assert answer[0]["lines"] == [{"quantity": 1, "variant": {"sku": "MUG-1"}}, {"quantity": 2, "variant": {"sku": "CUP-1"}}]
+        assert (answer[0]["location"], answer[0]["shippingAddress"]) == ({"code": "HQ"}, {"city": "Wien"})
+        assert [m["code"] for m in answer[0]["availableShippingMethods"]] == ["standard", "express"]
+        return len(seen)
+
+    assert statements_for(1) == statements_for(3)
