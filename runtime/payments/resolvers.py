@@ -136,6 +136,10 @@ for _column in ("amount", "captured_amount", "refunded_amount"):
     payment_type.set_field(_camel(_column), _money_field(_column))
 
 
+# Ariadne's case conversion would read ``last_4``.
+method_type.set_field("last4", lambda method, _info: method.last4)
+
+
 @method_type.field("location")
 def resolve_method_location(method: SavedPaymentMethod, info):
     if method.location_id is None:
