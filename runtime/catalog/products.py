@@ -128,8 +128,9 @@ def create_product(session: Session, *, slug: str, name: str, base_currency: str
     """A product with its variants (``{sku, name, base_price, compare_at_price, attributes,
     weight_grams}``; prices in ``base_currency``), visible in ``channels`` from now on."""
     problems: list[BusinessError] = []
-    problems += [p for p in (slug_problem(slug), name_problem(name)) if p]
-    if not problems and session.exec(select(Product.id).where(Product.slug == slug)).first() is not None:
+    bad_slug = slug_problem(slug)
+    problems += [p for p in (bad_slug, name_problem(name)) if p]
+    if bad_slug is None and session.exec(select(Product.id).where(Product.slug == slug)).first() is not None:
         problems.append(BusinessError(Code.DUPLICATE_SLUG, f"slug: a product {slug!r} already exists", field="slug"))
     brand = _lookup(session, Brand, brand_slug, "brandSlug", problems)
     category = _lookup(session, Category, category_slug, "categorySlug", problems)

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, cast, exists, func, literal_column, or_, select as sa_select, true
+from sqlalchemy import and_, cast, exists, false, func, literal_column, or_, select as sa_select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -49,24 +49,27 @@ def _has_tag(dialect: str, tag: str):
 
 def _attribute_clause(attribute: Attribute, values: list[str], field: str, problems: list):
     """Products whose own value, or an active variant's, is any of ``values``."""
+    code = attribute.code
     if attribute.type == "boolean":
         wanted = {v.strip().lower() for v in values}
         if not wanted <= {"true", "false"}:
-            problems.append(BusinessError(Code.INVALID_ATTRIBUTE_VALUE, f"{field}: attribute {attribute.code!r} is "
-                                          "true or false", field=field))
+            problems.append(BusinessError(Code.INVALID_ATTRIBUTE_VALUE, f"{field}: attribute {code!r} is true or false",
+                                          field=field))
             return None
-        if len(wanted) == 2:
-            values_clause = lambda col: col[attribute.code].as_boolean().is_not(None)  # noqa: E731
-        else:
-            flag = wanted == {"true"}
-            values_clause = lambda col: col[attribute.code].as_boolean() == flag  # noqa: E731
+        flags = [flag == "true" for flag in sorted(wanted)]
+
+        def matches(column):
+            return column[code].as_boolean().in_(flags)
     else:
         if attribute.type == "number":
             values = [canonical_number(v) or v for v in values]
-        values_clause = lambda col: col[attribute.code].as_string().in_(values)  # noqa: E731
+
+        def matches(column):
+            return column[code].as_string().in_(values)
+
     on_variant = exists().where(ProductVariant.product_id == Product.id, ProductVariant.is_active == true(),
-                                values_clause(ProductVariant.attributes))
-    return or_(values_clause(Product.attributes), on_variant)
+                                matches(ProductVariant.attributes))
+    return or_(matches(Product.attributes), on_variant)
 
 
 def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None) -> list:
@@ -80,7 +83,7 @@ def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None
         path = session.exec(select(Category.path).where(Category.slug == filter["category_slug"])).first()
         # The subtree: every category whose path starts with this one's (unknown slug: nothing).
         subtree = select(Category.id).where(Category.path.like(f"{path}%")) if path else None
-        clauses.append(Product.category_id.in_(subtree) if subtree is not None else literal_column("1") == 0)
+        clauses.append(Product.category_id.in_(subtree) if subtree is not None else false())
     if filter.get("brand_slug"):
         clauses.append(Product.brand_id.in_(select(Brand.id).where(Brand.slug == filter["brand_slug"])))
     for tag in filter.get("tags") or []:

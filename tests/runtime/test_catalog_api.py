@@ -127,6 +127,7 @@ def test_create_product_answers_every_problem_at_once_and_writes_nothing(app, cl
     assert errors["product"] is None
     assert errors["errors"] == [
         {"code": "INVALID_NAME", "field": "name", "message": "name: expected 1 to 300 characters"},
+        {"code": "DUPLICATE_SLUG", "field": "slug", "message": "slug: a product 'linen-shirt' already exists"},
         {"code": "NOT_FOUND", "field": "brandSlug", "message": "brandSlug: no brand 'nobody'"},
         {"code": "NOT_FOUND", "field": "categorySlug", "message": "categorySlug: no category 'hats'"},
         {"code": "INVALID_TAG", "field": "tags.0", "message": "tags.0: expected 1 to 64 characters"},
