@@ -27,6 +27,7 @@ BUYER = ("buyer@acme.demo.test", "demo-buyer-password")
 def run(host: str, port: int, token: str, first: int, concurrency: int, per_thread: int) -> dict:
     latencies: list[float] = []
     statements: set[int] = set()
+    transactions: set[int] = set()
     priced: list[int] = []
     lock = threading.Lock()
     clients = [http_load.GraphQL(host, port, "b2b", token) for _ in range(concurrency)]
@@ -37,13 +38,14 @@ def run(host: str, port: int, token: str, first: int, concurrency: int, per_thre
         with lock:
             latencies.append(seconds)
             statements.add(sql)
+            transactions.add(clients[thread].transactions)
             priced.append(sum(1 for p in nodes for v in p["variants"] if v["price"] is not None))
 
     seconds = http_load.run_threads(concurrency, per_thread, work)
     for client in clients:
         client.close()
     return {"requests": concurrency * per_thread, "seconds": seconds, "latencies": latencies,
-            "sql": sorted(statements), "priced": max(priced)}
+            "sql": sorted(statements), "transactions": sorted(transactions), "priced": max(priced)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +80,11 @@ def _run(backend: str, url: str, var_dir: Path, args, per_thread: int) -> int:
         runs = {first: run(host, port, token, first, 8, per_thread) for first in (5, 20)}
     print(f"products with variant prices as a B2B buyer (b2b channel) on {backend}; gunicorn {args.workers} workers x "
           f"{args.threads} threads; concurrency 8\n")
-    print(f"{'first':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/request':>12} {'priced variants':>16}")
+    print(f"{'first':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/request':>12} {'transactions':>13} {'priced variants':>16}")
     for first, result in runs.items():
         print(f"{first:>5} {result['requests']:>9} {result['requests'] / result['seconds']:>8.1f} "
               f"{http_load.percentile(result['latencies'], 50) * 1000:>8.1f} {http_load.percentile(result['latencies'], 95) * 1000:>8.1f} "
-              f"{'/'.join(map(str, result['sql'])):>12} {result['priced']:>16}")
+              f"{'/'.join(map(str, result['sql'])):>12} {'/'.join(map(str, result['transactions'])):>13} {result['priced']:>16}")
     top = runs[20]
     print(f"\ntargets: {top['requests'] / top['seconds']:.1f} req/s at first=20 (want >= 175); "
           f"{max(top['sql'])} statements per request (want <= 6, the same for first=5: {max(runs[5]['sql'])})")

@@ -46,18 +46,18 @@ SKUS = [f"DEMO-{n:04d}-S" for n in range(1, 21)]
 
 
 def checkout(client: http_load.GraphQL, number: int) -> dict[str, tuple[float, int]]:
-    """One checkout; step → (seconds, SQL statements)."""
+    """One checkout; step → (seconds, SQL statements, transactions)."""
     timings = {}
     line = {"sku": SKUS[number % len(SKUS)], "quantity": 1 + number % 3}
     data, seconds, sql = client.call(QUERIES["createCart"], {"input": {"email": "bench@demo.test", "lines": [line]}}, "createCart")
-    timings["createCart"] = (seconds, sql)
+    timings["createCart"] = (seconds, sql, client.transactions)
     cart = data["cart"]["id"]
     for step, variables in (("setCartShippingAddress", {"input": ADDRESS}), ("setCartBillingAddress", {"input": ADDRESS}),
                             ("setCartShippingMethod", {"code": "standard"}),
                             ("setCartPayment", {"input": {"token": "4242424242424242"}}),
                             ("placeOrder", {"key": f"bench-{uuid.uuid4()}"})):
         _, seconds, sql = client.call(QUERIES[step], {"id": cart, **variables}, step)
-        timings[step] = (seconds, sql)
+        timings[step] = (seconds, sql, client.transactions)
     return timings
 
 
@@ -65,22 +65,25 @@ def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
     samples: dict[str, list[float]] = defaultdict(list)
     step_sql: dict[str, list[int]] = defaultdict(list)
     statements: list[int] = []
+    transactions: list[int] = []
     lock = threading.Lock()
     clients = [http_load.GraphQL(host, port, "web") for _ in range(concurrency)]
 
     def work(thread: int, iteration: int) -> None:
         timings = checkout(clients[thread], thread * 100_000 + iteration)
         with lock:
-            for step, (seconds, sql) in timings.items():
+            for step, (seconds, sql, _) in timings.items():
                 samples[step].append(seconds)
                 step_sql[step].append(sql)
-            statements.append(sum(sql for _, sql in timings.values()))
+            statements.append(sum(sql for _, sql, _ in timings.values()))
+            transactions.append(sum(begun for _, _, begun in timings.values()))
 
     seconds = http_load.run_threads(concurrency, per_thread, work)
     for client in clients:
         client.close()
     return {"checkouts": concurrency * per_thread, "seconds": seconds, "samples": samples, "step_sql": step_sql,
-            "sql": statistics.mean(statements) if statements else 0}
+            "sql": statistics.mean(statements) if statements else 0,
+            "transactions": statistics.mean(transactions) if transactions else 0}
 
 
 def run_floor(database_url: str, concurrency: int, per_thread: int) -> dict:
@@ -141,10 +144,10 @@ def _json(value: dict):
 def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floor: dict | None) -> list[str]:
     ms = lambda values, p: f"{http_load.percentile(values, p) * 1000:8.1f}"  # noqa: E731
     lines = [f"checkout over HTTP on {backend}: guest, web channel, one line; gunicorn {workers} workers x {threads} threads",
-             "", f"{'concurrency':>11} {'checkouts':>10} {'seconds':>8} {'checkouts/s':>12} {'SQL/checkout':>13}"]
+             "", f"{'concurrency':>11} {'checkouts':>10} {'seconds':>8} {'checkouts/s':>12} {'SQL/checkout':>13} {'transactions':>13}"]
     for concurrency, run in runs.items():
         lines.append(f"{concurrency:>11} {run['checkouts']:>10} {run['seconds']:>8.2f} "
-                     f"{run['checkouts'] / run['seconds']:>12.1f} {run['sql']:>13.1f}")
+                     f"{run['checkouts'] / run['seconds']:>12.1f} {run['sql']:>13.1f} {run['transactions']:>13.1f}")
     header = "".join(f"{f'c={c} p50':>10}{f'c={c} p95':>10}" for c in runs)
     lines += ["", f"{'step (ms)':<24}{header}{'SQL':>6}"]
     for step in STEPS:

@@ -1,10 +1,9 @@
 """Shared by the HTTP benchmarks: a scratch PostgreSQL database with the demo store, the app served
 by gunicorn (as docs/operations.md recommends), keep-alive GraphQL clients on threads, percentiles.
 
-SQL statements are counted server-side: gunicorn serves ``tests.bench.sql_count_wsgi:app``, which
-wraps ``runtime.wsgi:app`` and answers every request with an ``X-Vectis-SQL-Count`` header (the
-statements the request's thread sent through the app's engine). Nothing else differs from
-``runtime.wsgi:app``.
+SQL is counted server-side: gunicorn serves ``tests.bench.sql_count_wsgi:app``, which wraps
+``runtime.wsgi:app`` and answers every request with headers counting the statements, transactions
+and pool checkouts of the request's thread. Nothing else differs from ``runtime.wsgi:app``.
 """
 from __future__ import annotations
 
@@ -24,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SQL_COUNT_HEADER = "X-Vectis-SQL-Count"
+TRANSACTIONS_HEADER = "X-Vectis-SQL-Transactions"
 
 
 def postgres_url(given: str | None) -> str | None:
@@ -137,10 +137,12 @@ def gunicorn(env: dict[str, str], workers: int, threads: int) -> Iterator[tuple[
 
 
 class GraphQL:
-    """One keep-alive connection; ``call`` returns (payload data, seconds, SQL statements)."""
+    """One keep-alive connection; ``call`` returns (payload data, seconds, SQL statements) and
+    keeps the transactions the request began in ``transactions``."""
 
     def __init__(self, host: str, port: int, channel: str, token: str | None = None):
         self.connection = http.client.HTTPConnection(host, port, timeout=60)
+        self.transactions = 0
         self.headers = {"Content-Type": "application/json", "X-Channel-Slug": channel}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
@@ -156,6 +158,7 @@ class GraphQL:
         data = (answer.get("data") or {}).get(payload) if payload else answer.get("data")
         if answer.get("errors") or (payload and (data is None or data.get("errors"))):
             raise RuntimeError(f"{payload or 'query'}: {raw[:500]!r}")
+        self.transactions = int(response.getheader(TRANSACTIONS_HEADER, "-1"))
         return data, seconds, int(response.getheader(SQL_COUNT_HEADER, "-1"))
 
     def close(self) -> None:
