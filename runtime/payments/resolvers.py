@@ -36,7 +36,20 @@ def resolve_saved_methods(_, info, location_id: str | None = None):
     except BusinessError:
         return []
     with ctx.db.session() as session:
-        return service.list_saved_payment_methods(session, ctx.actor, location)
+        methods = service.list_saved_payment_methods(session, ctx.actor, location)
+        _load_locations(info, session, methods)
+    return methods
+
+
+def _load_locations(info, session, methods: list[SavedPaymentMethod]) -> dict:
+    """The methods' locations in one query, kept for the request (no query per method)."""
+    from runtime.accounts.models import Location
+
+    known = info.context.__dict__.setdefault("vectis.payments", {}).setdefault("locations", {})
+    wanted = {m.location_id for m in methods if m.location_id is not None} - set(known)
+    if wanted:
+        known.update({row.id: row for row in session.exec(select(Location).where(Location.id.in_(wanted)))})
+    return known
 
 
 @mutation.field("addSavedPaymentMethod")
@@ -144,10 +157,8 @@ method_type.set_field("last4", lambda method, _info: method.last4)
 def resolve_method_location(method: SavedPaymentMethod, info):
     if method.location_id is None:
         return None
-    from runtime.accounts.models import Location
-
     with context_of(info).db.session() as session:
-        return session.get(Location, method.location_id)
+        return _load_locations(info, session, [method]).get(method.location_id)
 
 
 bindables = [query, mutation, payment_type, method_type]
