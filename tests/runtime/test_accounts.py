@@ -1,13 +1,15 @@
 """Buyers: registerCustomer, the B2B hierarchy under accounts.manage, the actor of a bearer token."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
 from runtime.accounts import service
 from runtime.accounts.models import Account, Customer, CustomerGroup, Employee, Location
 from runtime.auth.models import User
-from runtime.auth.service import authenticate_bearer, login as login_service, seed_roles
+from runtime.auth.service import authenticate_bearer, seed_roles
+from runtime.errors import BusinessErrors
 from tests.runtime.helpers import LOGIN, gql, login, signed_in
 
 PASSWORD = "correct horse battery"
@@ -219,12 +221,11 @@ def test_an_employee_role_cannot_grant_more_than_the_caller_holds(app, client, d
         return service.create_employee(session, email="bob@acme.test", password=PASSWORD, account_id=acme_id,
                                        location_id=vie_id, roles=["admin"], granted_by=staff)
 
-    try:
+    with pytest.raises(BusinessErrors) as refused:
         database.run(create)
-        raise AssertionError("expected a refusal")
-    except Exception as exc:  # BusinessErrors
-        assert [e.as_dict() for e in exc.errors] == [{"code": "ROLE_NOT_GRANTABLE", "field": "roles.0",
-                                                      "message": "roles.0: role 'admin' grants permissions you do not hold"}]
+
+    assert [e.as_dict() for e in refused.value.errors] == [{"code": "ROLE_NOT_GRANTABLE", "field": "roles.0",
+                                                            "message": "roles.0: role 'admin' grants permissions you do not hold"}]
     assert [u.email for u in rows(app, User)] == ["ann@acme.test"]
 
 

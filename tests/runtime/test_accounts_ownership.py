@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from runtime.accounts import addresses, service
-from runtime.accounts.models import Account, Address, Customer, Location
+from runtime.accounts import service
+from runtime.accounts.models import Address
 from runtime.accounts.ownership import address_snapshot, not_found, owner_clause, owns, validate_address
 from runtime.auth.permissions import Actor
 from runtime.auth.service import seed_roles

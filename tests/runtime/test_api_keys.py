@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from sqlmodel import select
 
 from runtime.accounts.models import ApiKey
@@ -122,12 +124,10 @@ def test_a_key_cannot_grant_what_its_creator_lacks_and_management_needs_the_perm
 
     sales = signed_in(app, client, "sales")
     manager = Actor(user_id=1, email="keys@example.test", permissions=frozenset({"api_keys.manage"}))
-    try:
+    with pytest.raises(BusinessErrors) as refused:
         database.run(lambda s: create_api_key(s, manager, "ERP", ["orders.read"], None))
-        raise AssertionError("expected a refusal")
-    except BusinessErrors as exc:
-        assert [e.as_dict() for e in exc.errors] == [
-            {"code": "INVALID_SCOPE", "field": "scopes.0", "message": "scopes.0: you do not hold 'orders.read'"}]
+    assert [e.as_dict() for e in refused.value.errors] == [
+        {"code": "INVALID_SCOPE", "field": "scopes.0", "message": "scopes.0: you do not hold 'orders.read'"}]
 
     forbidden = [create(client, sales), gql(client, KEYS, token=sales).get_json(),
                  gql(client, REVOKE, {"id": "1"}, sales).get_json()]
