@@ -147,7 +147,16 @@ def _attempt(session: Session, base: str) -> int:
 
 
 def _undo(app, provider, result: PaymentResult, capture: PaymentResult | None, key: str, channel_id: int) -> None:
-    """After the caller's rollback: give the money back at the gateway and record that we did."""
+    """After the caller's rollback: give the money back at the gateway and record that we did.
+
+    A concurrent attempt with the same key got the same authorization from the gateway; if that
+    attempt committed, the authorization is its order's and stays.
+    """
+    database = app.extensions["vectis.db"]
+    with database.session() as session:
+        kept = session.exec(select(PaymentTransaction.id).where(PaymentTransaction.idempotency_key == key)).first()
+    if kept is not None:
+        return
     amount = result.amount
     if capture is not None:
         kind, undo_key = "refund", f"{key}:refund"
@@ -160,7 +169,7 @@ def _undo(app, provider, result: PaymentResult, capture: PaymentResult | None, k
                              idempotency_key=undo_key, amount=amount.amount, currency=amount.currency,
                              message=f"{kind} of {result.transaction_id}: {note}", raw=dict(done.raw))
     with app.app_context():
-        app.extensions["vectis.db"].run(lambda session: session.add(row))
+        database.run(lambda session: session.add(row))
 
 
 def _void_quietly(provider, transaction_id: str, key: str) -> None:

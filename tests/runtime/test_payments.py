@@ -264,3 +264,17 @@ def test_a_gateway_refusal_of_a_staff_operation_changes_nothing(app, shop, datab
     assert (refused.value.code, refused.value.field) == ("PAYMENT_STATE_INVALID", "paymentId")
     assert refused.value.message.startswith(f"paymentId: transaction_id: cannot capture authorization '{auth.gateway_reference}'")
     assert table(database, PaymentTransaction) == before
+
+
+def test_a_rolled_back_duplicate_of_a_committed_payment_leaves_its_authorization(app, shop, database):
+    # given an order paid under a key
+    _order, payment = place_and_pay(database, shop, key="cart5:k")
+
+    # when a concurrent duplicate with the same key gets the same authorization and then fails
+    with pytest.raises(IntegrityError):
+        place_and_pay(database, shop, key="cart5:k")
+
+    # then the committed order's authorization is not voided, and no void row is written
+    assert gateway(app)._authorizations[payment.gateway_reference].status == "authorized"
+    assert [(r.type, r.state) for r in table(database, PaymentTransaction)] == [("authorization", "authorized")]
+    assert len(table(database, Order)) == 1
