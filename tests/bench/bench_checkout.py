@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(backend: str, url: str, var_dir: Path, args, serial: int, per_thread: int) -> int:
     env = http_load.server_env(url, var_dir, args.redis_url)
     print(f"jobs (outbox publishing): {'enqueued on ' + args.redis_url if args.redis_url else 'in-process after each commit'}")
-    print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s", flush=True)
+    print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s; load average before the run "
+          f"{http_load.load_average()} on {http_load.cpu_count()} CPUs", flush=True)
     with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
         run_http(host, port, 2, 2)  # warm-up: every worker imports, connects and compiles
         runs = {1: run_http(host, port, 1, serial), 8: run_http(host, port, 8, per_thread)}

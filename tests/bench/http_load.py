@@ -202,3 +202,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+def load_average() -> str:
+    """The 1-minute load average: other processes on the machine skew every number here."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
