@@ -84,6 +84,7 @@ def create_order(session: Session, draft: OrderDraft, actor: Actor | SystemActor
 def transition_order(session: Session, order: Order, transition: str, actor: Actor | SystemActor,
                      context: dict | None = None) -> Order:
     """Fire ``transition`` on the live machine (optimistic: a concurrent move is STATE_CHANGED)."""
+    _known(transition)
     try:
         fired = machines.fire(session, order, transition, actor, context)
     except BusinessErrors as exc:
@@ -157,7 +158,25 @@ def to_base(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
     return (Decimal(amount) * rate).quantize(Decimal(1).scaleb(-minor_units(base_currency)), rounding=ROUND_HALF_UP)
 
 
+def _known(transition: str) -> None:
+    """UNKNOWN_TRANSITION before the engine is asked (its blocker repeats the ``transition`` parameter)."""
+    from flask import current_app
+
+    from runtime.state_machines.service import live_machine
+
+    try:
+        machine = live_machine(current_app, "order").compiled
+    except BusinessError as exc:
+        raise _order_error(exc) from None
+    if transition not in machine.transitions:
+        known = ", ".join(sorted(machine.transitions))
+        raise BusinessError(OrderErrorCode.UNKNOWN_TRANSITION,
+                            f"transition: the order machine has no transition {transition!r} (known: {known})",
+                            field="transition", transition=transition)
+
+
 def _apply(session: Session, order: Order, transition: str, actor, context: dict | None = None):
+    _known(transition)
     try:
         return apply(session, order, transition, actor, context)
     except BusinessErrors as exc:

@@ -116,6 +116,10 @@ def test_transition_order_blocked_foreign_and_allowed(app, client, shop, buyers,
     with app.app_context(), app.extensions["vectis.db"].session() as session:
         assert session.get(orders.Order, order_id).state == "placed"
 
+    unknown = post(client, TRANSITION, {"id": str(order_id), "t": "fly"}, sales)["data"]["transitionOrder"]
+    assert unknown["errors"] == [{"code": "UNKNOWN_TRANSITION", "field": "transition", "message":
+                                  "transition: the order machine has no transition 'fly' (known: cancel, complete, pay, place, ship)"}]
+
     done = post(client, TRANSITION, {"id": str(order_id), "t": "cancel"}, sales)["data"]["transitionOrder"]
 
     assert done == {"order": {"id": str(order_id), "state": "cancelled"}, "errors": []}
@@ -202,6 +206,8 @@ def test_saved_payment_methods_are_scoped_to_their_owners(app, client, shop, buy
     assert post(client, METHODS, token=buyers["erik"])["data"]["savedPaymentMethods"] == [
         {"id": method["id"], "label": "Company Visa", "last4": "4242"}]
     assert post(client, METHODS, token=buyers["gina"])["data"]["savedPaymentMethods"] == []
+    at_acme = "query($l: ID) { savedPaymentMethods(locationId: $l) { id } }"
+    assert post(client, at_acme, {"l": str(shop["acme_hq"])}, buyers["gina"])["data"]["savedPaymentMethods"] == []
     assert post(client, METHODS, token=buyers["carla"])["data"]["savedPaymentMethods"] == []
     removed = post(client, REMOVE_METHOD, {"id": method["id"]}, buyers["gina"])["data"]["removeSavedPaymentMethod"]
     assert removed["errors"] == [{"code": "NOT_FOUND", "field": "id", "message": f"id: no saved payment method {method['id']}"}]
