@@ -153,3 +153,18 @@ def test_list_orders_filters_and_ownership(shop, database, frozen_clock):
     assert ids(gina) == ([second.id], 1)
     assert ids(customer(shop)) == ([third.id], 1)
     assert ids(erik, channel_id=shop["trade"]) == ([], 0)
+
+
+def test_concurrent_orders_get_unique_numbers_from_their_ids(app, shop, database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def place(_):
+        with app.app_context():
+            return database.run(lambda s: service.create_order(s, draft(shop, user="carla"), customer(shop))).number
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(place, range(16)))
+
+    saved = _orders(database)
+    assert sorted(numbers) == sorted(o.number for o in saved) and len(set(numbers)) == 16
+    assert all(o.number == f"V-{o.id:06d}" for o in saved)
