@@ -6,8 +6,9 @@ channels, providers, buyers, staff and price lists (``store.yaml``). What is the
 by its natural key (slug, sku, email, code) — is left as it is, so a second run adds nothing.
 
 The catalog goes in by bulk inserts of the committed models (a few hundred products in well under
-a second), the rest row by row through the services that own invariants (channels, rates,
-providers, users). The core never imports ``examples``: it only reads its data files.
+a second; then indexed for search), everything else through the domain services, so the demo data
+passes the same validation as data entered over the API. The core never imports ``examples``: it
+only reads its data files.
 """
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from runtime.accounts.models import Account, Address, Customer, CustomerGroup, Employee, Location
+from runtime.accounts.ownership import validate_address
+from runtime.accounts.service import (create_account, create_customer_group, create_employee, create_location,
+                                      register_customer, set_customer_group)
 from runtime.auth.models import User
+from runtime.auth.permissions import Actor
 from runtime.auth.service import create_user
 from runtime.catalog.models import (Attribute, Brand, Category, CategoryTranslation, Product, ProductChannel,
                                     ProductTranslation, ProductVariant)
@@ -38,14 +43,17 @@ from runtime.channels.service import create_channel, default_channel
 from runtime.clock import utcnow
 from runtime.definitions import store
 from runtime.definitions.environment import build_environment
+from runtime.payments.methods import add_saved_payment_method
 from runtime.payments.models import SavedPaymentMethod
-from runtime.pricing.models import PriceList, PriceListEntry
+from runtime.pricing.lists import create_price_list, set_price_list_entries
+from runtime.pricing.models import PriceList
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO = EXAMPLES / "demo"
 DEMO_STORE = EXAMPLES / "demo_store"
 DEMO_AUTHOR = "demo"
-MOCK_GATEWAY = "mock_gateway.payment_gateway.mock"
+#: Who saves the B2B locations' cards (staff may save for any account).
+SEEDER = Actor(email=DEMO_AUTHOR, permissions=frozenset({"accounts.manage"}))
 CENT = Decimal("0.01")
 
 
@@ -83,15 +91,16 @@ def load_store(session: Session, folder: Path, base_currency: str) -> list[str]:
     spec = yaml.safe_load((folder / "store.yaml").read_text(encoding="utf-8"))
     channels = _channels(session, spec)
     products, variants = _catalog(session, catalog, channels, base_currency)
-    groups = {g["slug"]: _get_or_add(session, CustomerGroup, {"slug": g["slug"]}, {"name": g["name"]}).id
-              for g in spec["customer_groups"]}
+    for group in spec["customer_groups"]:
+        if session.exec(select(CustomerGroup.id).where(CustomerGroup.slug == group["slug"])).first() is None:
+            create_customer_group(session, group["slug"], group["name"])
     lines = [f"demo store: {products} products, {len(variants)} variants, channels {', '.join(channels)}"]
     lines += [_user(session, staff) for staff in spec["staff"]]
-    lines += [_customer(session, customer, groups) for customer in spec["customers"]]
+    lines += [_customer(session, customer) for customer in spec["customers"]]
     accounts: dict[str, tuple[int, dict[str, int]]] = {}
     for account in spec["accounts"]:
-        accounts[account["slug"]] = _account(session, account, groups, lines)
-    lists = [_price_list(session, entry, channels, groups, accounts, variants) for entry in spec["price_lists"]]
+        accounts[account["slug"]] = _account(session, account, channels["b2b"], lines)
+    lists = [_price_list(session, entry, accounts, variants) for entry in spec["price_lists"]]
     lines.append(f"demo price lists: {', '.join(lists)}")
     return lines
 
@@ -161,8 +170,8 @@ def generate_products(catalog: dict) -> list[dict[str, Any]]:
     return products
 
 
-def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_currency: str) -> tuple[int, list[tuple[int, Decimal]]]:
-    """Adds what is missing; returns the product count and every demo variant's (id, base price) in order."""
+def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_currency: str) -> tuple[int, list[tuple[str, Decimal]]]:
+    """Adds what is missing; returns the product count and every demo variant's (sku, base price) in order."""
     categories = _categories(session, catalog["categories"])
     brands = {slugify(name): _get_or_add(session, Brand, {"slug": slugify(name)}, {"name": name}).id for name in catalog["brands"]}
     for attribute in catalog["attributes"]:
@@ -186,10 +195,7 @@ def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_cur
         if values:
             session.execute(insert(model), values)
     reindex(session, [row.id for row in rows])  # the bulk path skips the catalog service: index for search here
-    skus = [v["sku"] for p in specs for v in p["variants"]]
-    found = dict(session.exec(select(ProductVariant.sku, ProductVariant.id).where(ProductVariant.sku.in_(skus))).all())
-    prices = {v["sku"]: v["base_price"] for p in specs for v in p["variants"]}
-    return len(specs), [(found[sku], prices[sku]) for sku in skus]
+    return len(specs), [(v["sku"], v["base_price"]) for p in specs for v in p["variants"]]
 
 
 def _categories(session: Session, tree: list[dict]) -> dict[str, Category]:
@@ -222,44 +228,52 @@ def _user(session: Session, spec: dict) -> str:
     return f"demo user {spec['email']} / {spec['password']} ({', '.join(spec['roles'])})"
 
 
-def _customer(session: Session, spec: dict, groups: dict[str, int]) -> str:
-    line = _user(session, {**spec, "roles": ["customer"]})
-    user_id = session.exec(select(User.id).where(User.email == spec["email"])).one()
-    customer = _get_or_add(session, Customer, {"user_id": user_id}, {
-        "first_name": spec["first_name"], "last_name": spec["last_name"], "customer_group_id": groups.get(spec.get("group"))})
-    if session.exec(select(Address.id).where(Address.customer_id == customer.id)).first() is None:
-        session.add_all([Address(customer_id=customer.id, **address) for address in spec["addresses"]])
-    return line
+def _customer(session: Session, spec: dict) -> str:
+    user_id = session.exec(select(User.id).where(User.email == spec["email"])).first()
+    if user_id is None:
+        customer = register_customer(session, spec["email"], spec["password"], spec["first_name"], spec["last_name"])
+        set_customer_group(session, customer_id=customer.id, group_slug=spec.get("group"))
+        session.add_all([Address(customer_id=customer.id, **validate_address(address, "addresses"),
+                                 **_defaults(address)) for address in spec["addresses"]])
+    return f"demo user {spec['email']} / {spec['password']} (customer)"
 
 
-def _account(session: Session, spec: dict, groups: dict[str, int], lines: list[str]) -> tuple[int, dict[str, int]]:
-    account = _get_or_add(session, Account, {"slug": spec["slug"]},
-                          {"name": spec["name"], "customer_group_id": groups.get(spec.get("group")), "tax_id": spec.get("tax_id")})
+def _account(session: Session, spec: dict, channel_id: int, lines: list[str]) -> tuple[int, dict[str, int]]:
+    account = session.exec(select(Account).where(Account.slug == spec["slug"])).first()
+    if account is None:
+        account = create_account(session, spec["slug"], spec["name"], spec.get("group"), spec.get("tax_id"))
     locations = {}
     for place in spec["locations"]:
-        location = _get_or_add(session, Location, {"account_id": account.id, "code": place["code"]}, {"name": place["name"]})
-        locations[place["code"]] = location.id
-        if session.exec(select(Address.id).where(Address.location_id == location.id)).first() is None:
+        location = session.exec(select(Location).where(Location.account_id == account.id, Location.code == place["code"])).first()
+        if location is None:
+            location = create_location(session, account.id, place["code"], place["name"])
+            address = {"first_name": "Receiving", "last_name": place["code"], **place["address"]}
             session.add(Address(location_id=location.id, is_default_shipping=True, is_default_billing=True,
-                                first_name="Receiving", last_name=place["code"], **place["address"]))
-        card = place["card"]
-        _get_or_add(session, SavedPaymentMethod, {"location_id": location.id, "label": card["label"]}, {
-            "account_id": account.id, "gateway": MOCK_GATEWAY, "token": card["number"],
-            "brand": "visa" if card["number"].startswith("4") else "mastercard", "last4": card["number"][-4:],
-            "exp_month": card["exp_month"], "exp_year": card["exp_year"]})
+                                **validate_address(address, "address")))
+            card = place["card"]
+            method = add_saved_payment_method(session, SEEDER, channel_id=channel_id, token=card["number"], label=card["label"],
+                                              location_id=location.id, account_id=account.id)
+            method.exp_month, method.exp_year = card["exp_month"], card["exp_year"]
+        locations[place["code"]] = location.id
         for person in place["employees"]:
-            lines.append(_user(session, person) + f" at {spec['name']} / {place['name']}")
-            user_id = session.exec(select(User.id).where(User.email == person["email"])).one()
-            _get_or_add(session, Employee, {"user_id": user_id}, {
-                "account_id": account.id, "location_id": location.id,
-                "first_name": person["first_name"], "last_name": person["last_name"]})
+            if session.exec(select(User.id).where(User.email == person["email"])).first() is None:
+                create_employee(session, email=person["email"], password=person["password"], account_id=account.id,
+                                location_id=location.id, roles=person["roles"], first_name=person["first_name"],
+                                last_name=person["last_name"])
+            lines.append(f"demo user {person['email']} / {person['password']} ({', '.join(person['roles'])}) "
+                         f"at {spec['name']} / {place['name']}")
+    session.flush()
     return account.id, locations
+
+
+def _defaults(address: dict) -> dict[str, bool]:
+    return {flag: bool(address.get(flag)) for flag in ("is_default_shipping", "is_default_billing")}
 
 
 # ---- price lists ----------------------------------------------------------------------------
 
-def _price_list(session: Session, spec: dict, channels: dict[str, int], groups: dict[str, int],
-                accounts: dict[str, tuple[int, dict[str, int]]], variants: list[tuple[int, Decimal]]) -> str:
+def _price_list(session: Session, spec: dict, accounts: dict[str, tuple[int, dict[str, int]]],
+                variants: list[tuple[str, Decimal]]) -> str:
     if session.exec(select(PriceList.id).where(PriceList.slug == spec["slug"])).first() is not None:
         return spec["slug"]
     account_id, locations = accounts.get(spec.get("account"), (None, {}))
@@ -267,17 +281,16 @@ def _price_list(session: Session, spec: dict, channels: dict[str, int], groups: 
     if "starts_in_days" in spec:
         valid_from = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=spec["starts_in_days"])
         valid_until = valid_from + timedelta(days=spec["lasts_days"])
-    row = PriceList(slug=spec["slug"], name=spec["name"], level=spec["level"], currency=spec["currency"],
-                    channel_id=channels.get(spec.get("channel")), customer_group_id=groups.get(spec.get("customer_group")),
-                    account_id=account_id, location_id=locations.get(spec.get("location")),
-                    valid_from=valid_from, valid_until=valid_until, priority=spec.get("priority", 0))
-    session.add(row)
-    session.flush()
+    row = create_price_list(
+        session, slug=spec["slug"], name=spec["name"], level=spec["level"], currency=spec["currency"],
+        channel_slug=spec.get("channel"), customer_group_slug=spec.get("customer_group"),
+        account_id=account_id if spec["level"] == "ACCOUNT" else None, location_id=locations.get(spec.get("location")),
+        valid_from=valid_from, valid_until=valid_until, priority=spec.get("priority", 0))
     tiers = {1: spec["discount"], **{int(q): off for q, off in (spec.get("tiers") or {}).items()}}
-    entries = [{"price_list_id": row.id, "variant_id": variant_id, "min_quantity": quantity, "price": off_price(price, off)}
-               for position, (variant_id, price) in enumerate(variants) if position % spec["every"] == spec["offset"]
-               for quantity, off in tiers.items()]
-    session.execute(insert(PriceListEntry), entries)
+    set_price_list_entries(session, row.id, [
+        {"sku": sku, "min_quantity": quantity, "price": off_price(price, off)}
+        for position, (sku, price) in enumerate(variants) if position % spec["every"] == spec["offset"]
+        for quantity, off in tiers.items()])
     return spec["slug"]
 
 
