@@ -348,8 +348,9 @@ def test_my_carts_loads_lines_variants_and_rates_in_bulk(app, client):
             post(client, SHIP_TO, {"id": cart, "input": {"address": AT}}, buyer)
         seen = []
 
-        def count(*_args):
-            seen.append(1)
+        def count(_conn, _cursor, statement, *_args):
+            if "definition_revision" not in statement:  # the throttled live-definitions poll comes and goes
+                seen.append(" ".join(statement.split())[:60])
 
         event.listen(engine, "before_cursor_execute", count)
         try:
@@ -360,6 +361,7 @@ def test_my_carts_loads_lines_variants_and_rates_in_bulk(app, client):
         assert answer[0]["lines"] == [{"quantity": 1, "variant": {"sku": "MUG-1"}}, {"quantity": 2, "variant": {"sku": "CUP-1"}}]
         assert (answer[0]["location"], answer[0]["shippingAddress"]) == ({"code": "HQ"}, {"city": "Wien"})
         assert [m["code"] for m in answer[0]["availableShippingMethods"]] == ["standard", "express"]
-        return len(seen)
+        return sorted(seen)
 
-    assert statements_for(1) == statements_for(3)
+    one, three = statements_for(1), statements_for(3)
+    assert one == three
