@@ -46,7 +46,8 @@ def can_see(actor: Actor, cart: Cart) -> bool:
 
 
 def load_cart(session: Session, actor: Actor, token: str, *, lock: bool = False, field: str = "cartId") -> Cart:
-    """The cart ``token`` names if ``actor`` may see it (``lock``: ``SELECT … FOR UPDATE``)."""
+    """The cart ``token`` names if ``actor`` may see it (``lock``: ``SELECT … FOR UPDATE``, which
+    every change takes, so two changes of one cart never lose each other's update)."""
     statement = select(Cart).where(Cart.token == str(token))
     cart = session.exec(statement.with_for_update() if lock else statement).first()
     if cart is None or not can_see(actor, cart):
@@ -146,7 +147,7 @@ def _requote(session: Session, cart: Cart) -> None:
 
 
 def add_lines(session: Session, actor: Actor, token: str, lines: list[dict]) -> Cart:
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     current = cart_lines_.cart_lines(session, cart)
     requests, variants = cart_lines_.resolve_line_inputs(session, cart, lines, "lines", {l.variant_id for l in current})
@@ -165,7 +166,7 @@ def _line(current: list[CartLine], line_id: Any) -> CartLine:
 
 
 def update_line(session: Session, actor: Actor, token: str, line_id: Any, quantity: int) -> Cart:
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     problem = cart_lines_.check_quantity(quantity, "quantity")
     if problem:
@@ -180,7 +181,7 @@ def update_line(session: Session, actor: Actor, token: str, line_id: Any, quanti
 
 
 def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Cart:
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     current = cart_lines_.cart_lines(session, cart)
     line = _line(current, line_id)
@@ -200,7 +201,7 @@ def _variants_of(session: Session, cart: Cart, current: list[CartLine]) -> dict:
 
 def set_email(session: Session, actor: Actor, token: str, email: str) -> Cart:
     value = check_email(email, "email")
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     cart.email = value
     return _touch(session, cart, "email")
@@ -248,7 +249,7 @@ def location_address(session: Session, location_id: int, address_id: Any, field:
 
 def set_address(session: Session, actor: Actor, token: str, kind: str, value: dict) -> Cart:
     """``kind``: ``shipping`` or ``billing``. A new shipping address re-quotes the chosen method."""
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     address = address_from_input(session, actor, cart, value, "input")
     setattr(cart, f"{kind}_address", address)
@@ -258,7 +259,7 @@ def set_address(session: Session, actor: Actor, token: str, kind: str, value: di
 
 
 def set_shipping_method(session: Session, actor: Actor, token: str, code: str) -> Cart:
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     if not cart.shipping_address:
         raise BusinessError(Code.MISSING_SHIPPING_ADDRESS, "code: set the shipping address first: rates depend on it",
@@ -280,7 +281,7 @@ def set_payment(session: Session, actor: Actor, token: str, value: dict, channel
     the cart's account) may use, through the channel's gateway. Checked by the payments domain."""
     from runtime.payments.service import validate_payment_method
 
-    cart = load_cart(session, actor, token)
+    cart = load_cart(session, actor, token, lock=True)
     require_active(cart)
     saved = value.get("saved_payment_method_id")
     saved_id = cart_lines_.parse_id(saved, "input.savedPaymentMethodId") if saved is not None else None

@@ -16,7 +16,7 @@ def resolve_place_order(_, info, cart_id: str, idempotency_key: str):
     if ctx.actor.employee_id is not None:
         ctx.require("orders.place")  # a guest's token or a customer's cart needs no more
     channel, base = ctx.channel, ctx.settings.base_currency
-    order = ctx.db.run(lambda session: service.place_order(session, ctx.actor, cart_id, idempotency_key,
+    order = service.run_placing(ctx.db, lambda session: service.place_order(session, ctx.actor, cart_id, idempotency_key,
                                                            base_currency=base, channel=channel))
     return {"order": order}
 
@@ -27,7 +27,7 @@ def resolve_admin_create_order(_, info, input: dict):
     ctx = context_of(info)
     ctx.require("orders.create")
     channel, base = ctx.channel, ctx.settings.base_currency
-    order = ctx.db.run(lambda session: service.admin_create_order(session, ctx.actor, channel, input,
+    order = service.run_placing(ctx.db, lambda session: service.admin_create_order(session, ctx.actor, channel, input,
                                                                   base_currency=base))
     return {"order": order}
 

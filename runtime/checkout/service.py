@@ -19,7 +19,8 @@ from runtime.carts.models import Cart
 from runtime.channels.models import Channel
 from runtime.checkout.pipeline import Checkout, run_stages, stages
 from runtime.errors import BusinessError, BusinessErrors
-from runtime.state_machines.service import fire
+from runtime.carts.errors import as_checkout_errors
+from runtime.state_machines.service import StateMachineErrorCode, fire
 
 KEY_MAX = 128
 
@@ -69,12 +70,36 @@ def place_order(session: Session, actor: Actor, token: str, key: str, *, base_cu
         raise BusinessErrors(problems)
     if channel is None or channel.id != cart.channel_id:
         channel = session.get(Channel, cart.channel_id)
-    fire(session, cart, "check_out", actor)
+    try:
+        fire(session, cart, "check_out", actor)
+    except BusinessError as exc:
+        if exc.code == StateMachineErrorCode.STATE_CHANGED.value:
+            raise CartMoved() from None
+        raise
     checkout = Checkout(session=session, cart=cart, lines=lines, channel=channel, actor=actor,
                         base_currency=base_currency, idempotency_key=key, created_by=created_by)
-    run_stages(checkout, stages(current_app))
+    try:
+        run_stages(checkout, stages(current_app))
+    except (BusinessError, BusinessErrors) as exc:
+        raise as_checkout_errors(exc, Code.CHECKOUT_FAILED) from None
     fire(session, cart, "convert", actor)
     return checkout.order
+
+
+class CartMoved(Exception):
+    """Another transaction moved the cart between our read and our write (SQLite, whose reads
+    take no row lock): run the whole placeOrder again, which then sees what that one did."""
+
+
+def run_placing(database, work, attempts: int = 3):
+    """``database.run(work)``, again when the cart moved under it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return database.run(work)
+        except CartMoved:
+            if attempt == attempts:
+                raise BusinessError(Code.CART_NOT_ACTIVE, "cartId: the cart is being checked out by another request; "
+                                    "retry with the same idempotency key", field="cartId") from None
 
 
 def admin_create_order(session: Session, actor: Actor, channel: Channel | None, values: dict[str, Any], *,
