@@ -268,3 +268,30 @@ def test_the_six_request_checkout_costs_at_most_60_sql_statements(app, client):
     total = len(statements) - len(publisher)
     print(f"SQL statements per six-request checkout: {total} (+ {len(publisher)} by the in-process outbox publisher) {counts}")
     assert total <= 60
+
+
+def test_a_location_cart_is_priced_for_the_location_whoever_builds_it(app, client):
+    from runtime.pricing.models import PriceList
+
+    ids = store(app)
+    acme = b2b(app, client)
+    sales = signed_in(app, client, "sales")
+
+    def contract(session):
+        prices = PriceList(slug="acme-hq", name="Acme HQ contract", level="LOCATION", currency="EUR",
+                           location_id=acme["location"])
+        session.add(prices)
+        session.flush()
+        session.add(PriceListEntry(price_list_id=prices.id, variant_id=ids["mug"], min_quantity=1, price=Decimal("6.00")))
+
+    app.extensions["vectis.db"].run(contract)
+    employee = new_cart(client, [{"sku": "MUG-1", "quantity": 2}], acme["tokens"]["buyer@acme.test"])
+    staff = new_cart(client, [{"sku": "MUG-1", "quantity": 2}], sales, locationId=str(acme["location"]))
+    guest = new_cart(client, [{"sku": "MUG-1", "quantity": 2}])
+    assert [(c["lines"][0]["unitPrice"]["amount"], c["lines"][0]["priceLevel"]) for c in (employee, staff, guest)] == [
+        ("6.00", "LOCATION"), ("6.00", "LOCATION"), ("9.00", "CHANNEL")]
+    stored = rows(app, Cart, Cart.token == staff["id"])[0]
+    assert (stored.user_id, stored.account_id, stored.location_id) == (None, acme["account"], acme["location"])
+    refused = post(client, CREATE, {"input": {"locationId": str(acme["location"])}}, customer(app, client))
+    assert refused["data"]["createCart"]["errors"] == [{"code": "NOT_FOUND", "field": "input.locationId",
+                                                        "message": f"input.locationId: no location '{acme['location']}'"}]
