@@ -221,6 +221,7 @@ def test_update_product_changes_given_fields_and_refuses_as_a_whole(app, client,
         {"code": "NOT_FOUND", "field": "id", "message": "id: no product '999999'"}]
     product = rows(database, Product)[0]
     assert (product.name, product.tags, product.brand_id) == ("Linen shirt II", ["new"], None)
+    assert product.search_document == "linen shirt ii\nbreezy\nls red m\nred m\nls blue m\nblue m"
 
 
 def test_translations_and_channel_windows_are_validated(app, client, database):
