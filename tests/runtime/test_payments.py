@@ -15,7 +15,7 @@ from runtime.payments import service as payments
 from runtime.payments.models import PaymentTransaction
 from runtime.state_machines.models import StateTransition
 from tests.runtime.test_orders_data import (DECLINE, FRAUD, MOCK, STAFF, SUCCESS, TIMEOUT, StatementCounter,  # noqa: F401
-                                            customer, draft, employee, events, live, shop)
+                                            customer, draft, events, live, shop)
 
 
 def gateway(app):
