@@ -278,3 +278,24 @@ def test_a_rolled_back_duplicate_of_a_committed_payment_leaves_its_authorization
     assert gateway(app)._authorizations[payment.gateway_reference].status == "authorized"
     assert [(r.type, r.state) for r in table(database, PaymentTransaction)] == [("authorization", "authorized")]
     assert len(table(database, Order)) == 1
+
+
+def test_concurrent_captures_never_capture_more_than_authorized(app, shop, database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _order, auth = place_and_pay(database, shop)  # 50.38 authorized
+
+    def capture(_):
+        with app.app_context():
+            try:
+                return database.run(lambda s: payments.capture_payment(s, STAFF, auth.id, "30.00")).amount
+            except BusinessError as exc:
+                return exc.code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(map(str, pool.map(capture, range(2))))
+
+    assert outcomes == ["30.00", "INVALID_AMOUNT"]
+    with database.session() as session:
+        assert session.get(PaymentTransaction, auth.id).captured_amount == Decimal("30.00")
+    assert gateway(app)._authorizations[auth.gateway_reference].captured.amount == Decimal("30.00")
