@@ -105,8 +105,12 @@ def _empty_tables(app) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # Self-references (a category's parent) are checked row by row unless deferred.
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'product_search'")).first():
+                conn.execute(text("DELETE FROM product_search"))  # the FTS5 index lives outside the models
 
 
 def _flush_redis(url: str) -> None:

@@ -25,9 +25,9 @@ CORE_MODULES = (
     "runtime.orders",
     "runtime.payments",
     "runtime.pricing",
-    "runtime.accounts",
     "runtime.carts",
     "runtime.checkout",
+    "runtime.accounts",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

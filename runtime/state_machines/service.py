@@ -151,8 +151,9 @@ def _permissions(actor: Actor | SystemActor):
 
 
 def _refusal(blocker: Blocker, transition: str) -> BusinessError:
-    return BusinessError(blocker.code, blocker.message, field="transition", transition=transition,
-                         **{key: _plain(value) for key, value in blocker.parameters})
+    # A blocker may name the transition itself (UNKNOWN_TRANSITION): its parameters win.
+    params = {"transition": transition, **{key: _plain(value) for key, value in blocker.parameters}}
+    return BusinessError(blocker.code, blocker.message, field="transition", **params)
 
 
 def _plain(value: Any) -> Any:

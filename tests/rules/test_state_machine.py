@@ -50,7 +50,7 @@ states:
   sent: {initial: true, timer: {after: 0m, transition: sned}}
   done: {final: true}
 transitions:
-  send: {from: packed, to: sent, permission: orders.sendd}
+  send: {from: packed, to: sent, permission: orders.shipp}
   reopen: {from: done, to: packed}
 """
 
@@ -66,7 +66,7 @@ def test_every_semantic_error_of_a_file_at_once(env):
         "p.yaml:5:56: state_machine/parcel: /states/sent/timer/transition: unknown transition "
         "'sned' (did you mean 'send'?)",
         "p.yaml:8:46: state_machine/parcel: /transitions/send/permission: unknown permission "
-        "'orders.sendd' (did you mean 'orders.ship'?)",
+        "'orders.shipp' (did you mean 'orders.ship'?)",
         "p.yaml:9:18: state_machine/parcel: /transitions/reopen/from: final state 'done' has "
         "an outgoing transition 'reopen'",
     ]

@@ -111,6 +111,18 @@ def test_permission_and_state_blockers(machine_app, database):
     assert (fired.to_state, _state(database, parcel_id)) == ("delivered", "delivered")
 
 
+def test_an_unknown_transition_is_a_blocker_naming_it(machine_app, database):
+    [parcel_id] = add_parcels(database, 1)
+
+    with pytest.raises(BusinessErrors) as raised:
+        database.run(lambda s: fire(s, s.get(Parcel, parcel_id), "sned", SHIPPER))
+
+    [error] = raised.value.errors
+    assert (error.code, error.params["transition"]) == ("UNKNOWN_TRANSITION", "sned")
+    assert _state(database, parcel_id) == "packed"
+    assert _history_rows(database) == []
+
+
 def test_a_stale_entity_loses_to_the_change_that_moved_it_first(machine_app, database):
     # given a parcel loaded by one transaction while another one sends it
     [parcel_id] = add_parcels(database, 1)
