@@ -51,4 +51,9 @@ def _depth(selection_set, context: ValidationContext, level: int, seen: set[str]
 
 def validation_rules(max_depth: int, max_cost: int, variables: dict | None) -> list[type[ASTValidationRule]]:
     """Depth counts nested selections (fragments expanded); cost counts one per selected field."""
-    return [depth_limit(max_depth), cost_validator(max_cost, default_cost=1, variables=variables)]
+    return [depth_limit(max_depth), cost_limit(max_cost, variables)]
+
+
+def cost_limit(max_cost: int, variables: dict | None) -> type[ASTValidationRule]:
+    """The cost rule alone: it reads variables (``first: $n``), so it runs on every request."""
+    return cost_validator(max_cost, default_cost=1, variables=variables)

@@ -13,7 +13,8 @@ from runtime.auth.permissions import ANONYMOUS, Actor
 from runtime.auth.service import authenticate_bearer
 from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
-from runtime.graphql.limits import validation_rules
+from runtime.graphql.documents import DocumentCache
+from runtime.graphql.limits import cost_limit
 from runtime.graphql.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ explorer = ExplorerGraphiQL(title="Vectis GraphQL")
 
 def init_app(app: Flask) -> None:
     failures = app.extensions.setdefault("vectis.pack_failures", {})
-    app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"], failures)
+    schema = app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"], failures)
+    app.extensions["vectis.graphql_documents"] = DocumentCache(schema)
     for name in failures:  # a pack refused here is disabled like one that failed to load
         app.extensions.get("vectis.packs", {}).pop(name, None)
     app.register_blueprint(blueprint)
@@ -89,12 +91,15 @@ def execute():
     settings = current_app.config["VECTIS"]
     variables = data.get("variables") if isinstance(data.get("variables"), dict) else None
     context = Context(current_app._get_current_object(), actor, request)
+    parser, validator = current_app.extensions["vectis.graphql_documents"].hooks(
+        settings.graphql_max_depth, [cost_limit(settings.graphql_max_cost, variables)])
     started = time.perf_counter()
     _success, result = graphql_sync(
         current_app.extensions["vectis.graphql_schema"],
         data,
         context_value=context,
-        validation_rules=validation_rules(settings.graphql_max_depth, settings.graphql_max_cost, variables),
+        query_parser=parser,
+        query_validator=validator,
         error_formatter=format_error,
         debug=current_app.debug,
         logger=error_log,
