@@ -42,7 +42,7 @@ class Settings:
     refresh_token_ttl: int = 14 * 24 * 3600
     #: Deepest GraphQL selection accepted.
     graphql_max_depth: int = 10
-    #: Highest GraphQL query cost accepted (one per field, lists multiplied by ``first``).
+    #: Highest GraphQL query cost accepted (one per selected field, fragments expanded).
     graphql_max_cost: int = 5000
     #: How often a process checks the database for newly published definitions, in seconds.
     definitions_poll_seconds: float = 1.0

@@ -78,3 +78,29 @@ def test_metrics_count_operations_by_name_and_outcome(app, client):
     assert 'vectis_graphql_requests_total{operation="Login",outcome="business_error"} 1.0' in metrics
     assert 'vectis_graphql_requests_total{operation="anonymous",outcome="auth_error"} 1.0' in metrics
     assert 'vectis_graphql_requests_total{operation="Server",outcome="ok"} 1.0' in metrics
+
+
+
+PAGE = "query Page($n: Int!) { products(first: $n) { edges { node { name } } } }"
+
+
+def test_an_operation_is_parsed_once_and_the_cost_limit_still_applies(app, client):
+    # the same text three times with other variables: parsed and validated once
+    for n in (1, 2, 3):
+        assert gql(client, PAGE, {"n": n}).get_json()["data"]["products"]["edges"] == []
+    cache = app.extensions["vectis.graphql_documents"]
+    assert [query for _depth, query in cache._entries] == [PAGE]
+
+    # when the limit drops below the operation's cost, the cached text is refused
+    _limit(app, graphql_max_cost=3)
+    costly = gql(client, PAGE, {"n": 1})
+    assert costly.status_code == 400
+    assert "exceeds the maximum cost of 3" in costly.get_json()["errors"][0]["message"]
+
+
+def test_a_cached_invalid_operation_is_refused_every_time(client):
+    for _ in range(2):
+        response = gql(client, "query { server { versio } }")
+        assert response.status_code == 400
+        assert response.get_json()["errors"][0]["message"] == (
+            "Cannot query field 'versio' on type 'ServerInfo'. Did you mean 'version'?")
