@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import automations, events, jobs, observability, packs, state_machines
+    from runtime import automations, channels, checkout, events, jobs, observability, orders, packs, state_machines
     from runtime.definitions import live
     from runtime.graphql import view
 
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     observability.init_app(app)
     automations.init_app(app)
     events.init_app(app)
-    __import__("runtime.orders", fromlist=["init_app"]).init_app(app)  # orders and payments on their machines
-    __import__("runtime.checkout", fromlist=["init_app"]).init_app(app)  # carts on their machine, checkout stages
+    channels.init_app(app)
+    orders.init_app(app)  # orders and payments on their machines
+    checkout.init_app(app)  # carts on their machine, the checkout stages
     return app
 

@@ -54,6 +54,8 @@ class Settings:
     log_level: str = "INFO"
     #: ``text`` or ``json`` (one JSON object per line, with the request id).
     log_format: str = "text"
+    #: Seconds a process keeps the active channels in memory (0: read them on every request).
+    channel_cache_seconds: float = 2.0
     #: The store's base currency (ISO 4217): variant base prices and orders' base amounts are in it.
     base_currency: str = "EUR"
 
@@ -78,7 +80,11 @@ _ENV = {
     "log_level": "VECTIS_LOG_LEVEL",
     "log_format": "VECTIS_LOG_FORMAT",
     "base_currency": "VECTIS_BASE_CURRENCY",
+    "channel_cache_seconds": "VECTIS_CHANNEL_CACHE_SECONDS",
 }
+
+#: Settings for which 0 is meaningful (it turns the feature off).
+_ZERO_ALLOWED = {"channel_cache_seconds"}
 
 
 def _convert(name: str, env_name: str, raw: str, kind: type):
@@ -90,7 +96,7 @@ def _convert(name: str, env_name: str, raw: str, kind: type):
     try:
         if kind in (int, float):
             value = kind(raw)
-            if value <= 0:
+            if value < 0 or (value == 0 and name not in _ZERO_ALLOWED):
                 raise ValueError(raw)
             return value
     except ValueError:

@@ -74,6 +74,8 @@ def make_settings(database_url: str, redis_url: str, var_dir: Path, **overrides)
         var_dir=var_dir,
         secret_key="test-secret-key-0123456789abcdef-0123456789",
         run_sweeps_in_process=False,
+        # Statement counts and direct writes in tests see the database on every request.
+        channel_cache_seconds=overrides.pop("channel_cache_seconds", 0),
         **overrides,
     )
 

@@ -7,7 +7,13 @@ Resolvers read ``info.context.channel``, resolved once per request; ``ChannelNot
 """
 from __future__ import annotations
 
+import threading
+import time
+
+from flask import current_app, has_app_context
 from sqlmodel import Session, select
+
+from runtime.db import after_commit
 
 from runtime.channels.errors import ChannelNotFound
 from runtime.channels.models import Channel
@@ -31,5 +37,75 @@ def resolve_channel(session: Session, slug: str | None) -> Channel | None:
 
 def channel_for_request(database, request) -> Channel | None:
     """What ``Context.channel`` holds: the channel the request's header names."""
+    slug = request.headers.get(HEADER) if request is not None else None
+    cache: ChannelCache | None = current_app.extensions.get(CACHE) if has_app_context() else None
+    if cache is not None:
+        found, channel = cache.lookup(slug)
+        if found:
+            return channel
     with database.session() as session:
-        return resolve_channel(session, request.headers.get(HEADER) if request is not None else None)
+        if cache is None:
+            return resolve_channel(session, slug)
+        cache.refill(session)  # every active channel in one read: the next requests need none
+    found, channel = cache.lookup(slug, fresh=True)
+    if not found:
+        raise ChannelNotFound(f"{HEADER}: no active channel {slug.strip()!r}{did_you_mean(slug.strip(), cache.slugs())}")
+    return channel
+
+
+#: ``app.extensions`` key of the process's :class:`ChannelCache`.
+CACHE = "vectis.channel_cache"
+
+
+class ChannelCache:
+    """The active channels by slug, read together in one statement and kept for
+    ``VECTIS_CHANNEL_CACHE_SECONDS``. Nearly every request needs its channel and channels change
+    rarely; a change this process commits clears the cache at once, a change by another process
+    is seen within those seconds. A slug the cache lacks is read again (a new channel is found at
+    once)."""
+
+    def __init__(self, seconds: float):
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._until = 0.0
+        self._by_slug: dict[str, Channel] = {}
+        self._default: Channel | None = None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def lookup(self, slug: str | None, *, fresh: bool = False) -> tuple[bool, Channel | None]:
+        """``(True, channel)`` when the answer is in memory, else ``(False, None)``; ``fresh``
+        (just refilled) answers even when the cache expires at once (0 seconds)."""
+        slug = (slug or "").strip()
+        with self._lock:
+            if not fresh and time.monotonic() >= self._until:
+                return False, None
+            if not slug:
+                return True, self._default
+            channel = self._by_slug.get(slug)
+            return (channel is not None), channel
+
+    def slugs(self) -> list[str]:
+        with self._lock:
+            return sorted(self._by_slug)
+
+    def refill(self, session: Session) -> None:
+        channels = session.exec(select(Channel).where(Channel.is_active)).all()
+        for channel in channels:
+            session.expunge(channel)  # shared read-only between requests, never flushed again
+        with self._lock:
+            self._by_slug = {c.slug: c for c in channels}
+            self._default = next((c for c in channels if c.is_default), None)
+            self._until = time.monotonic() + self._seconds
+
+
+def forget_channels(session: Session) -> None:
+    """Clear this process's channel cache once ``session`` commits (a channel was written)."""
+    cache = current_app.extensions.get(CACHE) if has_app_context() else None
+    if cache is not None:
+        after_commit(session, cache.clear)

@@ -95,6 +95,9 @@ def _save(session: Session, channel: Channel, values: dict[str, Any]) -> Channel
         channel.created_at = channel.updated_at
     session.add(channel)
     session.flush()
+    from runtime.channels.context import forget_channels  # context imports this module
+
+    forget_channels(session)
     return channel
 
 

@@ -119,3 +119,40 @@ def test_the_channel_header_selects_the_request_channel(app, client):
         assert answer["data"]["currentChannel"] is None
         assert answer["errors"][0]["message"] == message
         assert answer["errors"][0]["extensions"] == {"code": "CHANNEL_NOT_FOUND"}
+
+
+def test_a_process_keeps_its_channels_briefly_and_forgets_them_when_it_changes_one(settings):
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from runtime.app import create_app
+    from tests.conftest import _empty_tables
+    from tests.runtime.helpers import login, make_user
+
+    app = create_app(replace(settings, channel_cache_seconds=60))
+    client = app.test_client()
+    try:
+        make_user(app, "admin@example.test", ["admin"])
+        token = login(client, "admin@example.test")
+        post(client, CREATE, {"input": WEB}, token)
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        event.listen(app.extensions["vectis.db"].engine, "before_cursor_execute", count)
+        # given the channels read once
+        assert post(client, CURRENT)["data"]["currentChannel"]["slug"] == "web"
+        read_once = len(statements)
+        # then later requests answer from memory, unknown slugs included in one more read
+        assert post(client, CURRENT, channel="web")["data"]["currentChannel"]["slug"] == "web"
+        assert len(statements) == read_once
+        assert post(client, CURRENT, channel="nope")["errors"][0]["extensions"] == {"code": "CHANNEL_NOT_FOUND"}
+        assert len(statements) == read_once + 1
+        # when this process changes a channel, the next request sees the change at once
+        post(client, UPDATE, {"slug": "web", "input": {"isDefault": False}}, token)
+        assert post(client, CURRENT)["data"]["currentChannel"] is None
+    finally:
+        _empty_tables(app)
+        app.extensions["vectis.db"].dispose()
