@@ -77,7 +77,7 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--role", "roles", multiple=True, required=True, help="admin, merchandiser or viewer (repeatable)")
+@click.option("--role", "roles", multiple=True, required=True, help="a role from runtime/auth/roles.yaml, e.g. admin, merchandiser, sales (repeatable)")
 @with_appcontext
 def users_create(email: str, password: str, roles: tuple[str, ...]) -> None:
     """Create a user with one or more roles."""
