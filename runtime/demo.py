@@ -26,7 +26,7 @@ from rules.pipeline import check_paths
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from runtime.accounts.models import Account, Address, Customer, CustomerGroup, Employee, Location
+from runtime.accounts.models import Account, Address, CustomerGroup, Location
 from runtime.accounts.ownership import validate_address
 from runtime.accounts.service import (create_account, create_customer_group, create_employee, create_location,
                                       register_customer, set_customer_group)
@@ -44,7 +44,6 @@ from runtime.clock import utcnow
 from runtime.definitions import store
 from runtime.definitions.environment import build_environment
 from runtime.payments.methods import add_saved_payment_method
-from runtime.payments.models import SavedPaymentMethod
 from runtime.pricing.lists import create_price_list, set_price_list_entries
 from runtime.pricing.models import PriceList
 

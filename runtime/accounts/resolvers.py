@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from ariadne import MutationType, ObjectType, QueryType
-from graphql import GraphQLError
 from sqlalchemy import func, or_, true
 from sqlmodel import select
 
@@ -16,8 +15,8 @@ from runtime.auth.models import User
 from runtime.auth.resolvers import _tokens
 from runtime.auth.service import _issue
 from runtime.errors import BusinessError
-from runtime.graphql.context import context_of, payload
-from runtime.graphql.values import check_first, connection, decode_cursor
+from runtime.graphql.context import context_of, payload, query_error
+from runtime.graphql.values import aware_time, check_first, connection, decode_cursor
 
 query = QueryType()
 mutation = MutationType()
@@ -84,8 +83,6 @@ def resolve_my_addresses(_, info):
         return addresses.my_addresses(session, ctx.actor)
 
 
-def _query_error(info, exc: BusinessError) -> GraphQLError:
-    return GraphQLError(exc.message, info.field_nodes, path=info.path.as_list(), extensions={"code": exc.code})
 
 
 def _page(info, model, first: int, after: str | None, where, join=None) -> dict:
@@ -95,7 +92,7 @@ def _page(info, model, first: int, after: str | None, where, join=None) -> dict:
         if after is not None and not isinstance(after_id, int):
             raise BusinessError(Code.INVALID_CURSOR, "after: not a cursor this API returned", field="after")
     except BusinessError as exc:
-        raise _query_error(info, exc) from None
+        raise query_error(info, exc) from None
     base = select(model)
     if join is not None:
         base = base.join(*join)
@@ -226,16 +223,11 @@ def resolve_set_customer_group(_, info, customer_id=None, account_id=None, group
 
 
 def _expiry(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
     try:
-        parsed = datetime.fromisoformat(str(value).strip())
+        return aware_time(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         raise BusinessError(Code.INVALID_EXPIRY, f"expiresAt: expected an ISO-8601 time with a zone, got {value!r}",
-                            field="expiresAt")
-    return parsed
+                            field="expiresAt") from None
 
 
 @mutation.field("createApiKey")

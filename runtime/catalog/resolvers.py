@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
-from graphql import GraphQLError
 from sqlmodel import select
 
 from runtime.catalog import loaders, search, service
 from runtime.catalog.errors import CatalogErrorCode as Code
 from runtime.catalog.models import Attribute, Brand
 from runtime.errors import BusinessError, BusinessErrors
-from runtime.graphql.context import context_of, payload
-from runtime.graphql.values import check_first, connection, decode_cursor
+from runtime.graphql.context import context_of, payload, query_error
+from runtime.graphql.values import aware_time, check_first, connection, decode_cursor
 
 query = QueryType()
 mutation = MutationType()
@@ -23,13 +22,6 @@ variant_type = ObjectType("Variant")
 category_type = ObjectType("Category")
 
 MANAGE = "catalog.manage"
-
-
-def _top_level(exc: BusinessError | BusinessErrors, info) -> GraphQLError:
-    """A query cannot answer errors as payload data: a top-level error with ``extensions.code``."""
-    errors = getattr(exc, "errors", [exc])
-    return GraphQLError("; ".join(e.message for e in errors), info.field_nodes, path=info.path.as_list(),
-                        extensions={"code": errors[0].code, "errors": [e.as_dict() for e in errors]})
 
 
 def _channel_id(info) -> int | None:
@@ -53,7 +45,7 @@ def resolve_products(_, info, first: int = 20, after: str | None = None, filter:
         with context_of(info).db.session() as session:
             page = search.search_products(session, channel_id=channel_id, first=first, after=key, filter=filter)
     except (BusinessError, BusinessErrors) as exc:
-        raise _top_level(exc, info) from None
+        raise query_error(info, exc) from None
     products = [row[0] for row in page.rows[:first]]
     loaders.remember(info, products, [row[1] for row in page.rows], [row[2] for row in page.rows])
     loaders.load_variants_for(info, [p.id for p in products])
@@ -176,19 +168,11 @@ def _attribute_map(values: list[dict] | None) -> dict[str, Any] | None:
 
 def _time(value: Any, field: str) -> datetime | None:
     """A DateTime input (the scalar has no parser, so an ISO-8601 string) with a zone."""
-    if value is None or isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise BusinessError(Code.INVALID_WINDOW, f"{field}: expected an ISO-8601 time with a zone, got {value!r}",
-                                field=field)
-    if parsed is not None and parsed.tzinfo is None:
-        raise BusinessError(Code.INVALID_WINDOW, f"{field}: expected an ISO-8601 time with a zone, got {value!r}", field=field)
-    return parsed
+    try:
+        return aware_time(value)
+    except ValueError:
+        raise BusinessError(Code.INVALID_WINDOW, f"{field}: expected an ISO-8601 time with a zone, got {value!r}",
+                            field=field) from None
 
 
 @mutation.field("createCategory")

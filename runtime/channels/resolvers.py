@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ariadne import MutationType, ObjectType, QueryType
-from graphql import GraphQLError
 
 from runtime.channels import rates, service
 from runtime.channels.errors import ChannelErrorCode
 from runtime.errors import BusinessError
-from runtime.graphql.context import context_of, payload
+from runtime.graphql.context import context_of, payload, query_error
+from runtime.graphql.values import aware_time
 
 query = QueryType()
 mutation = MutationType()
@@ -20,17 +20,12 @@ MANAGE = "channels.manage"
 
 def parse_time(value: str | None, field: str) -> datetime | None:
     """An ISO-8601 time with a zone, or ``INVALID_DATE`` naming ``field``."""
-    if value is None:
-        return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return aware_time(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         raise BusinessError(ChannelErrorCode.INVALID_DATE,
                             f"{field}: expected an ISO-8601 time with a zone, like 2026-01-15T12:00:00Z, got {value!r}",
-                            field=field)
-    return parsed
+                            field=field) from None
 
 
 @query.field("channels")
@@ -62,8 +57,7 @@ def resolve_exchange_rate(_, info, base: str, quote: str, at: str | None = None)
     try:
         when = parse_time(at, "at")
     except BusinessError as exc:
-        raise GraphQLError(exc.message, info.field_nodes, path=info.path.as_list(),
-                           extensions={"code": exc.code}) from None
+        raise query_error(info, exc) from None
     with context_of(info).db.session() as session:
         return rates.rate_at(session, base, quote, when)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask
+from graphql import GraphQLError
 from runtime.auth.permissions import Actor, require
 from runtime.errors import BusinessError, BusinessErrors
 
@@ -39,6 +40,17 @@ class Context:
 
 def context_of(info) -> Context:
     return info.context
+
+
+def query_error(info, exc: BusinessError | BusinessErrors) -> GraphQLError:
+    """A refusal in a query (which has no payload) as a top-level error with ``extensions.code``;
+    several refusals are joined, and listed under ``extensions.errors``."""
+    errors = getattr(exc, "errors", [exc])
+    extensions: dict[str, Any] = {"code": errors[0].code}
+    if len(errors) > 1:
+        extensions["errors"] = [e.as_dict() for e in errors]
+    return GraphQLError("; ".join(e.message for e in errors), info.field_nodes, path=info.path.as_list(),
+                        extensions=extensions)
 
 
 def payload(resolver: Callable[..., dict]) -> Callable[..., dict]:

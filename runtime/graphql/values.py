@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from runtime.errors import BusinessError
@@ -61,3 +62,19 @@ def connection(rows: Sequence[Any], first: int, key: Callable[[Any], Sequence[An
     if total is not None:
         result["total_count"] = total
     return result
+
+
+def aware_time(value: Any) -> datetime | None:
+    """A time input (an ISO-8601 string, ``Z`` allowed, or a datetime) that names its zone.
+
+    None stays None; anything else raises ``ValueError``, which each caller turns into its own
+    domain's error naming the field."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return parsed

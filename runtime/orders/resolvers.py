@@ -13,8 +13,8 @@ from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import Session, select
 
 from runtime.errors import BusinessError
-from runtime.graphql.context import context_of, payload
-from runtime.graphql.values import check_first, connection, decode_cursor, money
+from runtime.graphql.context import context_of, payload, query_error
+from runtime.graphql.values import aware_time, check_first, connection, decode_cursor, money
 from runtime.money import Money
 from runtime.orders import service
 from runtime.orders.errors import OrderErrorCode
@@ -115,7 +115,6 @@ def resolve_order(_, info, id: str):
 @query.field("orders")
 def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: dict | None = None):
     ctx = context_of(info)
-    check = _graphql_error(info)
     try:
         check_first(first, OrderErrorCode.INVALID_FILTER)
         cursor = None
@@ -126,7 +125,7 @@ def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: d
             filters = _filters(session, filter or {})
             rows, total = service.list_orders(session, ctx.actor, filters, first=first, after=cursor)
     except BusinessError as exc:
-        raise check(exc) from None
+        raise query_error(info, exc) from None
     remember(info, rows[:first])
     return connection(rows, first, lambda o: (o.created_at.isoformat(), o.id), after=after is not None, total=total)
 
@@ -163,26 +162,12 @@ def _filters(session: Session, raw: dict) -> service.OrderFilter:
 
 
 def _time(value: Any, field: str) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
     try:
-        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        return aware_time(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         raise BusinessError(OrderErrorCode.INVALID_FILTER,
                             f"{field}: expected an ISO-8601 time with a zone, like 2026-01-15T12:00:00Z, got {value!r}",
-                            field=field)
-    return parsed
-
-
-def _graphql_error(info):
-    from graphql import GraphQLError
-
-    def convert(exc: BusinessError) -> GraphQLError:
-        return GraphQLError(exc.message, info.field_nodes, path=info.path.as_list(), extensions={"code": exc.code})
-
-    return convert
+                            field=field) from None
 
 
 def _camel(name: str) -> str:

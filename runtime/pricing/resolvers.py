@@ -13,15 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
-from graphql import GraphQLError
 from sqlmodel import select
 
 from runtime.accounts.models import Account, CustomerGroup, Location
 from runtime.catalog.models import ProductVariant
 from runtime.channels.models import Channel
 from runtime.errors import BusinessError, BusinessErrors
-from runtime.graphql.context import context_of, payload
-from runtime.graphql.values import money
+from runtime.graphql.context import context_of, payload, query_error
+from runtime.graphql.values import aware_time, money
 from runtime.money import Money
 from runtime.pricing import service
 from runtime.pricing.lists import as_id
@@ -43,24 +42,14 @@ def _cache(info) -> dict[str, Any]:
     return info.context.__dict__.setdefault(CACHE, {})
 
 
-def _top_level(info, exc: BusinessError) -> GraphQLError:
-    """A refusal of a query as a top-level error with ``extensions.code`` (queries have no payload)."""
-    return GraphQLError(exc.message, info.field_nodes, path=info.path.as_list(), extensions={"code": exc.code})
-
-
 def parse_time(value: str | None, field: str) -> datetime | None:
     """An ISO-8601 time with a zone, or ``INVALID_DATE`` naming ``field``."""
-    if value is None or isinstance(value, datetime):
-        return value
     try:
-        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        return aware_time(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         raise BusinessError(Code.INVALID_DATE,
                             f"{field}: expected an ISO-8601 time with a zone, like 2026-01-15T12:00:00Z, got {value!r}",
-                            field=field)
-    return parsed
+                            field=field) from None
 
 
 def _check_quantity(quantity: int) -> None:
@@ -119,7 +108,7 @@ def resolve_variant_price(variant, info, quantity: int = 1, currency: str | None
         _check_quantity(quantity)
         return variant_price(_batch_prices(info, quantity, currency, [variant]).get(variant.id))
     except BusinessError as exc:
-        raise _top_level(info, exc) from None
+        raise query_error(info, exc) from None
 
 
 @product_type.field("priceFrom")
@@ -133,7 +122,7 @@ def resolve_price_from(product, info):
     try:
         prices = _batch_prices(info, 1, None, variants)
     except BusinessError as exc:
-        raise _top_level(info, exc) from None
+        raise query_error(info, exc) from None
     found = [prices[v.id].unit_price for v in variants if v.id in prices]
     return money(min(found)) if found else None
 
@@ -177,7 +166,7 @@ def resolve_price(_, info, variant_id: str, quantity: int = 1, currency: str | N
                                          currency=currency, at=when)
             return variant_price(service.resolve_prices(session, pctx, [(variant, quantity)]).get(variant.id))
     except BusinessError as exc:
-        raise _top_level(info, exc) from None
+        raise query_error(info, exc) from None
 
 
 @query.field("priceLists")
