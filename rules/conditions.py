@@ -223,6 +223,12 @@ def _group(key: str, value: Any, pointer: str, report: Report, item: bool) -> No
     if not isinstance(value, list) or not value:
         report(pointer, f"{key} needs a non-empty list of conditions")
         return None
+    if item and key == "$or":
+        # durable_rules, the reference engine, misreads it: an item with p: 0, q: 'a' fails
+        # {$or: [{$i.p: 0}, {$i.q: 'zz'}]} there (tests/rules/test_differential.py found it).
+        report(pointer, "$or cannot be used inside $iany/$iall (durable_rules evaluates it wrongly there)",
+               "write one quantifier per alternative: {$or: [{$iany: {list: A}}, {$iany: {list: B}}]}")
+        return None
     items = [parse(entry, pointer_join(pointer, i), report, item) for i, entry in enumerate(value)]
     items = [node for node in items if node is not None]
     if len(items) != len(value):

@@ -127,7 +127,9 @@ def _conditions(scope, depth):
     if depth == 0:
         return base
     inner = _conditions(scope, depth - 1)
-    group = st.tuples(st.sampled_from(["$and", "$or"]), st.lists(inner, min_size=1, max_size=3)) \
+    # $or inside $iany/$iall is refused (durable misreads it there): items only get $and
+    group = st.tuples(st.sampled_from(["$and", "$or"] if scope == "fact" else ["$and"]),
+                      st.lists(inner, min_size=1, max_size=3)) \
         .map(lambda t: {t[0]: t[1]})
     quantifier = st.sampled_from(["$iany", "$iall"])
     if scope == "fact":
@@ -192,7 +194,7 @@ def _compile(condition):
     return predicate
 
 
-@settings(max_examples=2000, deadline=None,
+@settings(max_examples=2000, deadline=None, derandomize=True,  # the same 2,000 examples in every CI run
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.filter_too_much])
 @given(condition=predicates, fact_list=st.lists(facts, min_size=1, max_size=6))

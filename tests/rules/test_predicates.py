@@ -370,3 +370,15 @@ def test_every_friendly_form_compiles_to_its_canonical_form(condition):
 
     assert problems == friendly_problems == []
     assert friendly.to_durable() == canonical.to_durable() == condition
+
+
+def test_or_inside_a_quantifier_is_refused_with_the_rewrite(env):
+    # durable_rules misreads $or over an item's fields; the same question as two quantifiers is fine
+    _, refused = _compile({"$iany": {"variants": {"$or": [{"$i.price": 0}, {"$i.sku": "X"}]}}}, env)
+    _, rewritten = _compile({"$or": [{"$iany": {"variants": {"$i.price": 0}}},
+                                     {"$iany": {"variants": {"$i.sku": "X"}}}]}, env)
+
+    assert refused == [("/when/$iany/variants/$or",
+                        "$or cannot be used inside $iany/$iall (durable_rules evaluates it wrongly there)",
+                        "write one quantifier per alternative: {$or: [{$iany: {list: A}}, {$iany: {list: B}}]}")]
+    assert rewritten == []
