@@ -33,9 +33,10 @@ from runtime.accounts.service import (create_account, create_customer_group, cre
 from runtime.auth.models import User
 from runtime.auth.permissions import Actor
 from runtime.auth.service import create_user
-from runtime.catalog.models import (Attribute, Brand, Category, CategoryTranslation, Product, ProductChannel,
+from runtime.catalog.models import (Attribute, Brand, Category, Product, ProductChannel,
                                     ProductTranslation, ProductVariant)
 from runtime.catalog.search_index import reindex
+from runtime.catalog.service import create_category, set_category_translation
 from runtime.channels.models import Channel
 from runtime.channels.providers import set_provider
 from runtime.channels.rates import set_rate
@@ -198,23 +199,15 @@ def _catalog(session: Session, catalog: dict, channels: dict[str, int], base_cur
 
 
 def _categories(session: Session, tree: list[dict]) -> dict[str, Category]:
-    """The 2-level tree. Leaves are inserted before their roots and linked after: ids then run
-    children first, so emptying the table in id order (as the SQLite test harness does) never
-    deletes a parent its RESTRICT foreign key still protects."""
+    """The 2-level tree, through the catalog service (which keeps each category's path)."""
     found = {row.slug: row for row in session.exec(select(Category)).all()}
-    leaves = [(child, root["slug"], position) for root in tree for position, child in enumerate(root.get("children", []))]
-    for spec, _, position in leaves + [(root, None, position) for position, root in enumerate(tree)]:
-        if spec["slug"] not in found:
-            found[spec["slug"]] = row = Category(slug=spec["slug"], name=spec["name"], position=position)
-            session.add(row)
-            session.flush()
-            session.add(CategoryTranslation(category_id=row.id, locale="de", name=spec["de"]))
-    for root in tree:
-        found[root["slug"]].path = f"/{found[root['slug']].id}/"
-    for spec, parent, _ in leaves:
-        found[spec["slug"]].parent_id = found[parent].id
-        found[spec["slug"]].path = f"/{found[parent].id}/{found[spec['slug']].id}/"
-    session.flush()
+    for position, root in enumerate(tree):
+        nodes = [(root, None, position)] + [(child, root["slug"], i) for i, child in enumerate(root.get("children", []))]
+        for spec, parent, place in nodes:
+            if spec["slug"] not in found:
+                found[spec["slug"]] = create_category(session, slug=spec["slug"], name=spec["name"],
+                                                      parent_slug=parent, position=place)
+                set_category_translation(session, spec["slug"], locale="de", name=spec["de"])
     return found
 
 

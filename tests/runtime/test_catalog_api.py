@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 from runtime.catalog import service
@@ -54,15 +52,6 @@ SHIRT = {
     ],
     "channels": ["web"],
 }
-
-
-@pytest.fixture(autouse=True)
-def flat_categories(database):
-    """The suite empties tables with one DELETE each; SQLite checks category's RESTRICT self-reference
-    row by row, so detach children first."""
-    yield
-    with database.engine.begin() as conn:
-        conn.execute(text("UPDATE category SET parent_id = NULL"))
 
 
 def post(client, query, variables=None, token=None):

@@ -2,8 +2,7 @@
 back to its parent and then to the catalog's own text; one translation query per page."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from runtime.catalog import service
 from runtime.catalog.locale import locale_chain, parse_accept_language
@@ -13,15 +12,6 @@ from runtime.channels.service import create_channel
 class Request:
     def __init__(self, **headers):
         self.headers = {k.replace("_", "-"): v for k, v in headers.items()}
-
-
-@pytest.fixture(autouse=True)
-def flat_categories(database):
-    """The suite empties tables with one DELETE each; SQLite checks category's RESTRICT self-reference
-    row by row, so detach children first."""
-    yield
-    with database.engine.begin() as conn:
-        conn.execute(text("UPDATE category SET parent_id = NULL"))
 
 
 def test_the_locale_chain_prefers_x_locale_then_accept_language_by_quality():

@@ -2,29 +2,18 @@
 keyset pagination, channel visibility windows, and a constant number of SQL statements per page."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, text
 
 from runtime.catalog import service
 from runtime.channels.service import create_channel
-from tests.runtime.helpers import gql
 
 PRODUCTS = """query P($first: Int, $after: String, $filter: ProductFilter) {
   products(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { slug }
   }
 }"""
-
-
-@pytest.fixture(autouse=True)
-def flat_categories(database):
-    """The suite empties tables with one DELETE each; SQLite checks category's RESTRICT self-reference
-    row by row, so detach children first."""
-    yield
-    with database.engine.begin() as conn:
-        conn.execute(text("UPDATE category SET parent_id = NULL"))
 
 
 def post(client, query, variables=None, headers=None):
