@@ -1,6 +1,9 @@
 """Small helpers shared by runtime tests."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from runtime.auth.service import create_user, seed_roles
 
 
@@ -39,3 +42,27 @@ def signed_in(app, client, role: str) -> str:
     email = f"{role}@example.test"
     make_user(app, email, [role])
     return login(client, email)
+
+
+@contextmanager
+def recorded_statements(database) -> Iterator[list[str]]:
+    """Every SQL statement the block sends. The periodic check for new definition revisions
+    (at most once a second, in whichever request comes) is paused meanwhile, so that a count
+    never depends on timing."""
+    from sqlalchemy import event
+
+    from runtime.definitions.live import LiveDefinitions
+
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    refresh = LiveDefinitions.refresh
+    LiveDefinitions.refresh = lambda self, force=False: refresh(self, force) if force else False
+    event.listen(database.engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listen)
+        LiveDefinitions.refresh = refresh

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from runtime.accounts import service
@@ -10,7 +9,7 @@ from runtime.accounts.models import Account, Customer, CustomerGroup, Employee, 
 from runtime.auth.models import User
 from runtime.auth.service import authenticate_bearer, seed_roles
 from runtime.errors import BusinessErrors
-from tests.runtime.helpers import LOGIN, gql, login, signed_in
+from tests.runtime.helpers import LOGIN, gql, login, recorded_statements, signed_in
 
 PASSWORD = "correct horse battery"
 REGISTER = """mutation R($input: RegisterCustomerInput!) { registerCustomer(input: $input) {
@@ -85,14 +84,8 @@ def test_register_customer_collects_every_problem_and_creates_nothing(app, clien
 
 
 def count_statements(database, work):
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
-    event.listen(database.engine, "before_cursor_execute", listener)
-    try:
-        with database.session() as session:
-            result = work(session)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listener)
+    with recorded_statements(database) as statements, database.session() as session:
+        result = work(session)
     return result, statements
 
 

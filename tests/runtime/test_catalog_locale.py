@@ -2,11 +2,10 @@
 back to its parent and then to the catalog's own text; one translation query per page."""
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from runtime.catalog import service
 from runtime.catalog.locale import locale_chain, parse_accept_language
 from runtime.channels.service import create_channel
+from tests.runtime.helpers import recorded_statements
 
 
 class Request:
@@ -71,16 +70,8 @@ def test_texts_resolve_through_the_chain_with_fallback_to_the_products_own(clien
 def test_a_page_loads_its_translations_in_one_query(client, database):
     seed(database)
     client.post("/graphql", json={"query": "{ server { version } }"})  # the first request also polls definitions
-    statements: list[str] = []
-
-    def listen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", listen)
-    try:
+    with recorded_statements(database) as statements:
         assert len(names(client, {"X-Locale": "de"})) == 3
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listen)
     # channel, page, count, variants, product translations, category translations
     assert len(statements) == 6
     assert sum("product_translation" in s for s in statements) == 1

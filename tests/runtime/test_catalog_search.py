@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 
 from runtime.catalog import service
 from runtime.channels.service import create_channel
+from tests.runtime.helpers import recorded_statements
 
 PRODUCTS = """query P($first: Int, $after: String, $filter: ProductFilter) {
   products(first: $first, after: $after, filter: $filter) {
@@ -196,16 +197,8 @@ PAGE = "query($first: Int) { products(first: $first) { edges { node { name brand
 
 
 def count_statements(database, client, first: int) -> tuple[int, int]:
-    statements: list[str] = []
-
-    def listen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", listen)
-    try:
+    with recorded_statements(database) as statements:
         nodes = post(client, PAGE, {"first": first})["data"]["products"]["edges"]
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listen)
     return len(statements), len(nodes)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from runtime.accounts.models import Employee
 from runtime.auth.models import User
 from runtime.catalog.models import Product, ProductChannel
 from runtime.pricing.models import PriceList, PriceListEntry
-from tests.runtime.helpers import gql, login, make_user, signed_in
+from tests.runtime.helpers import login, make_user, recorded_statements, signed_in
 from tests.runtime.test_pricing import add_list, build_world, make_variants
 
 PRICE = """query Price($id: ID!, $quantity: Int, $currency: String, $accountId: ID, $locationId: ID, $at: DateTime) {
@@ -129,16 +128,8 @@ def visible_in_web(database, world) -> None:
 
 
 def statements_of(database, work) -> int:
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(database) as seen:
         work()
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listener)
     return len(seen)
 
 
