@@ -42,7 +42,7 @@ class CheckoutErrorCode(str, Enum):
     PAYMENT_REVIEW = "PAYMENT_REVIEW"
     #: The cart's currency has no exchange rate to the store's base currency.
     NO_EXCHANGE_RATE = "NO_EXCHANGE_RATE"
-    #: A checkout stage (a pack's, or another domain's step) refused; the message says why.
+    #: A checkout stage or cart check (a pack's, or another domain's step) refused; the message says why.
     CHECKOUT_FAILED = "CHECKOUT_FAILED"
     #: The idempotency key already placed an order from another cart.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"

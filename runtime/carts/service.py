@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from runtime.auth.permissions import Actor
 from runtime.carts import lines as cart_lines_
 from runtime.carts import shipping
+from runtime.carts.checks import CartChange, run_checks
 from runtime.carts.errors import CheckoutErrorCode as Code
 from runtime.carts.errors import as_checkout_errors
 from runtime.carts.models import Cart, CartLine
@@ -70,6 +71,13 @@ def _touch(session: Session, cart: Cart, change: str) -> Cart:
                                    "currency": cart.currency, "lines": cart.item_count, "version": cart.version},
          key=f"cart:{cart.id}")
     return cart
+
+
+def _checked(session: Session, actor: Actor, cart: Cart, lines: list[CartLine], change: str) -> Cart:
+    """The registered cart checks (``runtime.carts.checks``) on the changed lines, then the touch."""
+    session.flush()
+    run_checks(CartChange(session, actor, cart, lines, change))
+    return _touch(session, cart, change)
 
 
 def _event_ids(cart: Cart) -> dict[str, str]:
@@ -128,6 +136,9 @@ def create_cart(session: Session, actor: Actor, channel: Channel | None, *, curr
     for line in merged:
         line.cart_id = cart.id
     session.add_all(merged)
+    if merged:
+        session.flush()
+        run_checks(CartChange(session, actor, cart, merged, "created"))
     emit(session, "cart.created", {**_event_ids(cart), "currency": cart.currency}, key=f"cart:{cart.id}")
     return cart
 
@@ -154,7 +165,7 @@ def add_lines(session: Session, actor: Actor, token: str, lines: list[dict]) -> 
     merged, fields = cart_lines_.merge(cart, current, requests)
     _reprice(session, actor, cart, merged, variants, fields)
     session.add_all(merged)
-    return _touch(session, cart, "line_added")
+    return _checked(session, actor, cart, merged, "line_added")
 
 
 def _line(current: list[CartLine], line_id: Any) -> CartLine:
@@ -177,7 +188,7 @@ def update_line(session: Session, actor: Actor, token: str, line_id: Any, quanti
     variants = _variants_of(session, cart, current)
     _reprice(session, actor, cart, current, variants, {line.variant_id: "quantity"})
     session.add_all(current)
-    return _touch(session, cart, "line_updated")
+    return _checked(session, actor, cart, current, "line_updated")
 
 
 def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Cart:
@@ -189,7 +200,7 @@ def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Car
     session.delete(line)
     _reprice(session, actor, cart, current, _variants_of(session, cart, current), {})
     session.add_all(current)
-    return _touch(session, cart, "line_removed")
+    return _checked(session, actor, cart, current, "line_removed")
 
 
 def _variants_of(session: Session, cart: Cart, current: list[CartLine]) -> dict:
