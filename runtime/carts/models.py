@@ -48,15 +48,28 @@ class Cart(SQLModel, table=True):
 
 class CartLine(SQLModel, table=True):
     __tablename__ = "cart_line"
-    __table_args__ = (UniqueConstraint("cart_id", "variant_id", name="uq_cart_line_variant"),)
+    #: One line per variant and package: a box and a case of one variant are two lines. Lines
+    #: without a package (NULL) are kept unique by the cart service under the cart's row lock.
+    __table_args__ = (UniqueConstraint("cart_id", "variant_id", "package_slug", name="uq_cart_line_variant_package"),)
 
     id: int | None = Field(default=None, primary_key=True)
     cart_id: int = Field(sa_column=Column(Integer, ForeignKey("cart.id", ondelete="CASCADE"), nullable=False, index=True))
     variant_id: int = Field(sa_column=Column(Integer, ForeignKey("product_variant.id", ondelete="RESTRICT"), nullable=False))
+    #: In packages (``package_slug``) when one is chosen, else in base units.
     quantity: int
+    #: The chosen package of the product's ladder (``box``), None for base units.
+    package_slug: str | None = Field(default=None, max_length=64)
+    #: Base units per package, copied when the line is written (a later ladder change shows as
+    #: ``unitChanged`` on reorder instead of silently changing what was ordered).
+    package_multiplier: int = Field(default=1)
     unit_price: Decimal = Field(sa_column=Column(MoneyAmount(), nullable=False))
     line_total: Decimal = Field(sa_column=Column(MoneyAmount(), nullable=False))
     #: Which level and list priced the line (``PriceLevel``; list slug or None for the base price).
     price_level: str = Field(max_length=16)
     price_list_slug: str | None = Field(default=None, max_length=64)
     created_at: datetime = timestamp_field()
+
+    @property
+    def base_quantity(self) -> int:
+        """The quantity in base units: what stock and caps count."""
+        return self.quantity * self.package_multiplier

@@ -18,6 +18,9 @@ class OrderLineDraft:
     variant_name: str
     quantity: int
     price: Price
+    #: The chosen package and its base units per package; ``quantity`` counts packages then.
+    package_slug: str | None = None
+    package_multiplier: int = 1
 
     @property
     def line_total(self) -> Money:

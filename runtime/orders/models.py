@@ -79,9 +79,18 @@ class OrderLine(SQLModel, table=True):
     sku: str = Field(max_length=64)
     product_name: str = Field(max_length=300)
     variant_name: str = Field(default="", max_length=300)
+    #: In packages (``package_slug``) when one was chosen, else in base units.
     quantity: int
+    #: The package bought (``box``) and its base units then; None and 1 for base units.
+    package_slug: str | None = Field(default=None, max_length=64)
+    package_multiplier: int = Field(default=1)
     unit_price: Decimal = _money()
     line_total: Decimal = _money()
     base_unit_price: Decimal = _money()
     price_level: str = Field(max_length=16)
     price_list_slug: str | None = Field(default=None, max_length=64)
+
+    @property
+    def base_quantity(self) -> int:
+        """The quantity in base units: what stock and caps count."""
+        return self.quantity * self.package_multiplier

@@ -67,6 +67,7 @@ def create_order(session: Session, draft: OrderDraft, actor: Actor | SystemActor
     session.add_all([
         OrderLine(order_id=order.id, variant_id=line.variant_id, sku=line.sku, product_name=line.product_name,
                   variant_name=line.variant_name, quantity=line.quantity, unit_price=line.price.unit_price.amount,
+                  package_slug=line.package_slug, package_multiplier=line.package_multiplier,
                   line_total=line.line_total.amount,
                   base_unit_price=to_base(line.price.unit_price.amount, rate, draft.base_currency),
                   price_level=_plain(line.price.level), price_list_slug=line.price.price_list_slug)
