@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from runtime.db import MoneyAmount
@@ -64,6 +64,10 @@ class Product(SQLModel, table=True):
     #: What text search matches: name, description, SKUs, brand name and translations, kept by
     #: ``runtime.catalog.search_index`` (PostgreSQL indexes it with GIN; SQLite mirrors it into FTS5).
     search_document: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    #: Inventory (``runtime.inventory``): whether stock is counted and held for this product, and
+    #: a counter bumped by every change of that policy (a placeOrder holding an older one re-validates).
+    track_inventory: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    inventory_state_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class ProductVariant(SQLModel, table=True):
@@ -82,6 +86,10 @@ class ProductVariant(SQLModel, table=True):
     weight_grams: int | None = Field(default=None)
     position: int = Field(default=0)
     is_active: bool = Field(default=True)
+    #: Inventory: units that may be sold beyond stock (0: no backorders).
+    backorder_limit: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    #: Inventory: the last ERP stock push for an untracked variant, kept for audit only.
+    external_stock_snapshot: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ProductTranslation(SQLModel, table=True):
