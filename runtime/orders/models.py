@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, false
 from sqlmodel import Field, SQLModel
 
 from runtime.db import ExactDecimal, MoneyAmount
@@ -65,6 +65,10 @@ class Order(SQLModel, table=True):
     shipping_method: dict | None = _json()
     #: Each checkout stage's notes (which price list, which rate…), for support and audit.
     pipeline: dict = json_field(default_factory=dict)
+    #: Inventory: raised when the order oversold (a backorder beyond stock, or stock drift found
+    #: after placement), for triage (``orders(inventoryRiskOnly: true)``).
+    inventory_risk_flag: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false(),
+                                                                      index=True))
     created_at: datetime = timestamp_field(index=True)
     updated_at: datetime = timestamp_field()
 
@@ -89,6 +93,9 @@ class OrderLine(SQLModel, table=True):
     base_unit_price: Decimal = _money()
     price_level: str = Field(max_length=16)
     price_list_slug: str | None = Field(default=None, max_length=64)
+    #: Inventory: whether the product's stock was tracked (and held) when the order was placed.
+    tracking_enabled_at_checkout: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                                               server_default=false()))
 
     @property
     def base_quantity(self) -> int:
