@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from runtime.db import ExactDecimal
@@ -44,6 +44,9 @@ class Channel(SQLModel, table=True):
     is_active: bool = Field(default=True)
     #: The channel used when a request names none.
     is_default: bool = Field(default=False)
+    #: Inventory: when a stock hold is taken, ``checkout`` (at placeOrder) or ``add_to_cart``.
+    inventory_hold_mode: str = Field(default="checkout", sa_column=Column(String(16), nullable=False,
+                                                                          server_default="checkout"))
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 
