@@ -34,6 +34,7 @@ def all_models() -> None:
     import runtime.channels.models  # noqa: F401
     import runtime.definitions.models  # noqa: F401
     import runtime.events.models  # noqa: F401
+    import runtime.inventory.models  # noqa: F401
     import runtime.orders.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
     import runtime.payments.models  # noqa: F401
