@@ -1,0 +1,1 @@
+"""Inventory: warehouses, stock levels, reservations on the declared ``reservation`` machine."""
