@@ -90,6 +90,14 @@ class ProductVariant(SQLModel, table=True):
     backorder_limit: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     #: Inventory: the last ERP stock push for an untracked variant, kept for audit only.
     external_stock_snapshot: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: MMOQ caps (``runtime.mmoq``): the variant's own limits, in base units, used where no
+    #: ``mmoq_cap`` definition sets that limit (None: no limit). ``backorder_limit`` is the
+    #: fallback of ``maxBackorderQty``; ``mmoq_display_unit`` is a package slug of the ladder.
+    mmoq_min_quantity: int | None = Field(default=None)
+    mmoq_increment: int | None = Field(default=None)
+    mmoq_max_per_order: int | None = Field(default=None)
+    mmoq_max_per_customer_30d: int | None = Field(default=None)
+    mmoq_display_unit: str | None = Field(default=None, max_length=64)
 
 
 class ProductTranslation(SQLModel, table=True):
