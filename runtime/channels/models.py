@@ -44,6 +44,9 @@ class Channel(SQLModel, table=True):
     is_active: bool = Field(default=True)
     #: The channel used when a request names none.
     is_default: bool = Field(default=False)
+    #: IANA time zone of the channel's calendar (``Europe/Berlin``): MMOQ's 30-day window counts
+    #: whole days in it.
+    time_zone: str = Field(default="UTC", sa_column=Column(String(64), nullable=False, server_default="UTC"))
     #: Inventory: when a stock hold is taken, ``checkout`` (at placeOrder) or ``add_to_cart``.
     inventory_hold_mode: str = Field(default="checkout", sa_column=Column(String(16), nullable=False,
                                                                           server_default="checkout"))
