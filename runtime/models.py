@@ -36,6 +36,7 @@ def all_models() -> None:
     import runtime.events.models  # noqa: F401
     import runtime.inventory.models  # noqa: F401
     import runtime.orders.models  # noqa: F401
+    import runtime.packaging.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
     import runtime.payments.models  # noqa: F401
     import runtime.pricing.models  # noqa: F401
