@@ -8,6 +8,8 @@ def test_every_shipped_definition_validates_and_passes_its_examples(env):
     assert [str(error) for error in result.errors] == []
     assert sorted(d.key for d in result.definitions) == [
         ("label", "bestseller"),
+        ("label", "new_arrival"),
+        ("label", "sale"),
         ("state_machine", "cart"),
         ("state_machine", "order"),
         ("state_machine", "payment_transaction"),

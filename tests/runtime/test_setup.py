@@ -6,7 +6,8 @@ from runtime.setup import upgrade
 from runtime.config import ROOT
 from tests.runtime.helpers import gql, login
 
-SHIPPED = [("label", "bestseller"), ("state_machine", "cart"), ("state_machine", "order"),
+SHIPPED = [("label", "bestseller"), ("label", "new_arrival"), ("label", "sale"),
+           ("state_machine", "cart"), ("state_machine", "order"),
            ("state_machine", "payment_transaction"), ("state_machine", "refund_request"),
            ("state_machine", "reservation")]
 
