@@ -71,7 +71,8 @@ def draft(checkout: Checkout) -> OrderDraft:
         variant, product = checkout.variants[line.variant_id]
         lines.append(OrderLineDraft(variant_id=line.variant_id, sku=variant.sku, product_name=product.name,
                                     variant_name=variant.name, quantity=line.quantity,
-                                    price=checkout.prices[line.variant_id]))
+                                    price=cart_lines.line_price(line, checkout.prices[line.variant_id]),
+                                    package_slug=line.package_slug, package_multiplier=line.package_multiplier))
     zero = checkout.money(0)
     return OrderDraft(
         channel_id=cart.channel_id, currency=currency, base_currency=checkout.base_currency,
