@@ -21,6 +21,8 @@ class CheckoutErrorCode(str, Enum):
     INVALID_ADDRESS = "INVALID_ADDRESS"
     #: The channel does not sell in that currency.
     UNSUPPORTED_CURRENCY = "UNSUPPORTED_CURRENCY"
+    #: A package slug the product's ladder does not have.
+    UNKNOWN_PACKAGE = "UNKNOWN_PACKAGE"
     #: No price applies to the variant for this buyer, channel and currency.
     NO_PRICE = "NO_PRICE"
     CART_EMPTY = "CART_EMPTY"
@@ -59,5 +61,5 @@ def as_checkout_errors(exc: BusinessError | BusinessErrors, fallback: CheckoutEr
     for error in getattr(exc, "errors", [exc]):
         code = error.code if error.code in _CODES else fallback.value
         field = f"{prefix}{error.field}" if prefix and error.field else (error.field or prefix.rstrip(".") or None)
-        errors.append(BusinessError(code, error.message, field=field))
+        errors.append(BusinessError(code, error.message, field=field, **error.params))
     return BusinessErrors(errors)

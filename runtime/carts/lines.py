@@ -1,12 +1,15 @@
-"""Cart lines: reading line inputs, merging them by variant, and re-pricing every line at once.
+"""Cart lines: reading line inputs, merging them by variant and package, and re-pricing every
+line at once.
 
 Every change of a cart's lines re-prices ALL its lines in one ``resolve_prices`` call (volume
 tiers depend on the quantity, and a later price list may have started), so a cart never holds
-a price computed under other conditions than its current content.
+a price computed under other conditions than its current content. A variant is priced at the
+base units of all its lines together (a box of 12 and 6 loose count 18 for volume tiers); a
+line's unit price is that base unit price × its package's multiplier.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +21,7 @@ from runtime.carts.models import Cart, CartLine
 from runtime.clock import utcnow
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.money import Money
+from runtime.packaging import service as packaging
 from runtime.pricing.types import Price, PriceContext
 
 
@@ -28,6 +32,13 @@ class LineRequest:
     field: str
     variant_id: int
     quantity: int
+    #: The package slug given (None: base units) and its multiplier in the product's ladder.
+    package: str | None = None
+    multiplier: int = 1
+
+    @property
+    def base_quantity(self) -> int:
+        return self.quantity * self.multiplier
 
 
 def parse_id(value: Any, field: str) -> int:
@@ -52,7 +63,7 @@ def resolve_line_inputs(session: Session, cart: Cart, inputs: list[dict], prefix
     problems: list[BusinessError] = []
     wanted_ids: set[int] = set(extra_ids)
     wanted_skus: set[str] = set()
-    parsed: list[tuple[str, int | None, str | None, int]] = []
+    parsed: list[tuple[str, int | None, str | None, int, str | None]] = []
     for index, line in enumerate(inputs):
         field = f"{prefix}.{index}"
         variant_id, sku = line.get("variant_id"), line.get("sku")
@@ -70,17 +81,18 @@ def resolve_line_inputs(session: Session, cart: Cart, inputs: list[dict], prefix
                 problems.append(exc)
                 continue
             wanted_ids.add(found_id)
-            parsed.append((field, found_id, None, line.get("quantity")))
+            parsed.append((field, found_id, None, line.get("quantity"), line.get("package")))
         else:
             wanted_skus.add(sku)
-            parsed.append((field, None, sku, line.get("quantity")))
+            parsed.append((field, None, sku, line.get("quantity"), line.get("package")))
     if problems:
         raise BusinessErrors(problems)
     variants = load_variants(session, ids=tuple(wanted_ids), skus=tuple(wanted_skus), channel_id=cart.channel_id,
                              at=utcnow()) if (wanted_ids or wanted_skus) else {}
     by_sku = {variant.sku: variant_id for variant_id, (variant, _product) in variants.items()}
+    ladders = _ladders(session, variants, [package for *_rest, package in parsed])
     requests = []
-    for field, variant_id, sku, quantity in parsed:
+    for field, variant_id, sku, quantity, package in parsed:
         found = variant_id if variant_id in variants else by_sku.get(sku) if sku is not None else None
         if found is None:
             what = f"{field}.variantId" if sku is None else f"{field}.sku"
@@ -88,10 +100,23 @@ def resolve_line_inputs(session: Session, cart: Cart, inputs: list[dict], prefix
             problems.append(BusinessError(Code.NOT_FOUND, f"{what}: no variant {shown} is sold in this channel",
                                           field=what))
             continue
-        requests.append(LineRequest(field, found, quantity))
+        variant, product = variants[found]
+        try:
+            multiplier = packaging.multiplier(ladders.get(product.id, {}), package, f"{field}.package", variant.sku)
+        except BusinessError as exc:
+            problems.append(BusinessError(Code.UNKNOWN_PACKAGE, exc.message, field=exc.field))
+            continue
+        requests.append(LineRequest(field, found, quantity, package, multiplier))
     if problems:
         raise BusinessErrors(problems)
     return requests, variants
+
+
+def _ladders(session: Session, variants: dict[int, tuple], packages: list[str | None]) -> dict[int, dict[str, int]]:
+    """The ladders of the variants' products, read only when some input names a package."""
+    if not any(package is not None for package in packages):
+        return {}
+    return packaging.ladders(session, {product.id for _variant, product in variants.values()})
 
 
 def load_variants(session: Session, **kwargs: Any) -> dict[int, tuple]:
@@ -121,7 +146,9 @@ def reprice(session: Session, cart: Cart, lines: list[CartLine], variants: dict[
                                           "this channel; remove the line", field=field))
     if problems:
         raise BusinessErrors(problems)
-    prices = resolve_prices(session, context, [(variants[line.variant_id][0], line.quantity) for line in lines]) if lines else {}
+    base = base_quantities(lines)
+    prices = resolve_prices(session, context, [(variants[variant_id][0], quantity)
+                                               for variant_id, quantity in base.items()]) if lines else {}
     for line in lines:
         price = prices.get(line.variant_id)
         if price is None:
@@ -130,11 +157,26 @@ def reprice(session: Session, cart: Cart, lines: list[CartLine], variants: dict[
                 Code.NO_PRICE, f"{field}: variant {variants[line.variant_id][0].sku!r} has no price in {context.currency} "
                 "for this buyer and channel", field=field))
             continue
-        apply_price(line, price)
+        apply_price(line, line_price(line, price))
     if problems:
         raise BusinessErrors(problems)
     totals(cart, lines)
     return prices
+
+
+def base_quantities(lines: list[CartLine]) -> dict[int, int]:
+    """Base units per variant over every line (any package), in the lines' order."""
+    found: dict[int, int] = {}
+    for line in lines:
+        found[line.variant_id] = found.get(line.variant_id, 0) + line.base_quantity
+    return found
+
+
+def line_price(line: CartLine, price: Price) -> Price:
+    """The variant's base unit ``price`` as the line's: per package, at the line's quantity."""
+    if line.package_multiplier == 1 and price.quantity == line.quantity:
+        return price
+    return replace(price, quantity=line.quantity, unit_price=price.unit_price * line.package_multiplier)
 
 
 def apply_price(line: CartLine, price: Price) -> bool:
@@ -155,17 +197,18 @@ def totals(cart: Cart, lines: list[CartLine]) -> None:
 
 
 def merge(cart: Cart, lines: list[CartLine], requests: list[LineRequest]) -> tuple[list[CartLine], dict[int, str]]:
-    """Add each request's quantity to the line of its variant (a new line if none): two requests
-    for one variant count together. Returns every line and the input field per variant."""
-    by_variant = {line.variant_id: line for line in lines}
+    """Add each request's quantity to the line of its variant and package (a new line if none):
+    two requests for one box count together. Returns every line and the input field per variant."""
+    by_key = {(line.variant_id, line.package_slug): line for line in lines}
     fields: dict[int, str] = {}
     for request in requests:
         fields.setdefault(request.variant_id, f"{request.field}.variantId")
-        line = by_variant.get(request.variant_id)
+        line = by_key.get((request.variant_id, request.package))
         if line is None:
-            line = by_variant[request.variant_id] = CartLine(
-                cart_id=cart.id, variant_id=request.variant_id, quantity=0, unit_price=Decimal(0),
-                line_total=Decimal(0), price_level="BASE", created_at=utcnow())
+            line = by_key[(request.variant_id, request.package)] = CartLine(
+                cart_id=cart.id, variant_id=request.variant_id, quantity=0, package_slug=request.package,
+                package_multiplier=request.multiplier, unit_price=Decimal(0), line_total=Decimal(0),
+                price_level="BASE", created_at=utcnow())
             lines.append(line)
         line.quantity += request.quantity
     return lines, fields

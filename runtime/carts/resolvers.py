@@ -252,6 +252,7 @@ def resolve_line_variant(line: CartLine, info):
 
 for _name in ("unitPrice", "lineTotal"):
     line_type.set_field(_name, _money_field(_snake(_name)))
+line_type.set_alias("package", "package_slug")
 
 
 bindables = [query, mutation, cart_type, line_type, method_type, payment_type]
