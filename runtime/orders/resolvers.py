@@ -237,6 +237,9 @@ def resolve_line_total(line: OrderLine, info):
     return money(Money(line.line_total, _currency(info, line)))
 
 
+line_type.set_alias("package", "package_slug")
+
+
 @line_type.field("variant")
 def resolve_variant(line: OrderLine, info):
     if line.variant_id is None:
