@@ -1,0 +1,1 @@
+"""Product labels: the label index, per-request batch resolution, the background relabel."""
