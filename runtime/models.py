@@ -35,6 +35,7 @@ def all_models() -> None:
     import runtime.definitions.models  # noqa: F401
     import runtime.events.models  # noqa: F401
     import runtime.inventory.models  # noqa: F401
+    import runtime.labels.models  # noqa: F401
     import runtime.orders.models  # noqa: F401
     import runtime.packaging.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
