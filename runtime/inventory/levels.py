@@ -17,7 +17,7 @@ def available_by_variant(session: Session, variant_ids: Iterable[int]) -> dict[i
     ids = sorted({int(i) for i in variant_ids})
     if not ids:
         return {}
-    available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.held - StockLevel.confirmed), 0)
+    available = func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0)
     statement = (select(ProductVariant.id, available)
                  .join(Product, Product.id == ProductVariant.product_id)
                  .outerjoin(StockLevel, StockLevel.variant_id == ProductVariant.id)

@@ -1,8 +1,10 @@
 """Inventory: warehouses, stock levels per variant and warehouse, and reservations (the
 ``reservation`` state machine's entity).
 
-``available = on_hand - held - confirmed``, summed over a variant's warehouses. Stock columns are
-only ever changed by conditional or row-locked UPDATEs in :mod:`runtime.inventory.stock`.
+``available = on_hand - held - confirmed``, summed over a variant's warehouses. A stock row keeps
+``reserved`` (= held + confirmed): confirming a hold moves no stock, so only taking a hold (a
+conditional, row-locked UPDATE in :mod:`runtime.inventory.stock`) and the ``core.release_stock``
+effect (release, expire, fulfil) change it. Held and confirmed apart are sums of reservations.
 """
 from __future__ import annotations
 
@@ -28,13 +30,13 @@ class Warehouse(SQLModel, table=True):
 
 
 class StockLevel(SQLModel, table=True):
-    """One variant in one warehouse. ``held`` and ``confirmed`` are the sums of its reservations
-    in those states; ``on_hand`` is what is physically there (set by staff or an ERP push)."""
+    """One variant in one warehouse: ``on_hand`` is what is physically there (set by staff or an
+    ERP push), ``reserved`` the sum of its held and confirmed reservations."""
 
     __tablename__ = "stock_level"
     __table_args__ = (
         UniqueConstraint("variant_id", "warehouse_id", name="uq_stock_level_variant_warehouse"),
-        CheckConstraint("held >= 0 AND confirmed >= 0 AND on_hand >= 0", name="ck_stock_level_non_negative"),
+        CheckConstraint("reserved >= 0 AND on_hand >= 0", name="ck_stock_level_non_negative"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,8 +45,7 @@ class StockLevel(SQLModel, table=True):
     warehouse_id: int = Field(sa_column=Column(Integer, ForeignKey("warehouse.id", ondelete="RESTRICT"),
                                                nullable=False))
     on_hand: int = Field(default=0)
-    held: int = Field(default=0)
-    confirmed: int = Field(default=0)
+    reserved: int = Field(default=0)
     #: The ERP's time of the last push applied here: an older push is ignored (ordering).
     pushed_at: datetime | None = timestamp_field(nullable=True, default_now=False)
     updated_at: datetime = timestamp_field()

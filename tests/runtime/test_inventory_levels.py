@@ -19,14 +19,14 @@ def test_available_sums_warehouses_for_tracked_variants_only_in_one_statement(ap
         north, south = Warehouse(code="north", name="North"), Warehouse(code="south", name="South", position=1)
         session.add_all([north, south])
         session.flush()
-        session.add_all([StockLevel(variant_id=ids["mug"], warehouse_id=north.id, on_hand=10, held=3, confirmed=2),
-                         StockLevel(variant_id=ids["mug"], warehouse_id=south.id, on_hand=4, held=0, confirmed=1),
+        session.add_all([StockLevel(variant_id=ids["mug"], warehouse_id=north.id, on_hand=10, reserved=5),
+                         StockLevel(variant_id=ids["mug"], warehouse_id=south.id, on_hand=4, reserved=1),
                          StockLevel(variant_id=ids["hidden"], warehouse_id=north.id, on_hand=7)])
 
     database.run(given)
     with database.session() as session, recorded_statements(database) as statements:
         found = available_by_variant(session, [ids["mug"], ids["cup"], ids["hidden"], 999_999])
-    # MUG-1: (10-3-2) + (4-0-1); CUP-1 tracked without stock rows: 0; HIDDEN-1 untracked; 999999 unknown
+    # MUG-1: (10-5) + (4-1); CUP-1 tracked without stock rows: 0; HIDDEN-1 untracked; 999999 unknown
     assert found == {ids["mug"]: 8, ids["cup"]: 0}
     assert len(statements) == 1
     with database.session() as session:
