@@ -25,6 +25,9 @@ PERMISSIONS: dict[str, str] = {
     "orders.create": "Create orders for a buyer (adminCreateOrder).",
     "orders.place": "Place orders from one's own carts (a B2B employee needs it; a guest's cart token is enough).",
     "api_keys.manage": "Create and revoke API keys.",
+    "inventory.read": "Read warehouses, stock levels and reservations.",
+    "inventory.manage": "Manage warehouses, stock, tracking and backorder policies; clear a product's reservations.",
+    "stock.push": "Push stock levels from an external system (an ERP's API key scope: pushExternalStock).",
 }
 
 
