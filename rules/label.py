@@ -22,8 +22,9 @@ from rules.predicates import Explanation, Predicate, compile_predicate, leaves
 FACT = "product"
 #: Where a storefront shows labels; a label without ``surfaces`` shows on all of them.
 SURFACES = ("product_page", "related_products", "recently_viewed", "search_results", "catalog_card")
-#: The style a label without one has.
-DEFAULT_STYLE = "neutral"
+#: How a storefront renders the badge (the schema's ``label.style``); the first is the default.
+STYLES = ("neutral", "info", "success", "warning", "danger", "sale", "new")
+DEFAULT_STYLE = STYLES[0]
 
 
 @dataclass(frozen=True)
