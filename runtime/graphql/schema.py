@@ -28,6 +28,7 @@ CORE_MODULES = (
     "runtime.carts",
     "runtime.checkout",
     "runtime.accounts",
+    "runtime.labels",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")
