@@ -48,6 +48,9 @@ class CheckoutErrorCode(str, Enum):
     CHECKOUT_FAILED = "CHECKOUT_FAILED"
     #: The idempotency key already placed an order from another cart.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    #: Not enough stock for a tracked variant (within its allowed backorder quantity); the
+    #: message names the SKU, the quantity asked for and what is available.
+    OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
 _CODES = {code.value for code in CheckoutErrorCode}
