@@ -72,7 +72,7 @@ def _attribute_clause(attribute: Attribute, values: list[str], field: str, probl
     return or_(matches(Product.attributes), on_variant)
 
 
-def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None) -> list:
+def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None, channel_id: int | None = None) -> list:
     """Where-clauses on :class:`Product` for a ``ProductFilter``; bad values raise BusinessErrors."""
     filter = filter or {}
     clauses: list = []
@@ -111,6 +111,14 @@ def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None
         if high is not None:
             bounds.append(ProductVariant.base_price <= high)
         clauses.append(exists().where(*bounds))
+    if filter.get("label"):
+        from flask import current_app
+
+        from runtime.labels.index import filter_clause  # the label index reads the catalog: imported here
+        try:
+            clauses.append(filter_clause(current_app, filter["label"], channel_id))
+        except BusinessError as exc:
+            problems.append(exc)
     if problems:
         raise BusinessErrors(problems)
     return clauses
@@ -121,7 +129,7 @@ def search_products(session: Session, *, channel_id: int | None, first: int, aft
     """The page after ``after`` (a ``[name, id]`` key) of products visible in ``channel_id``
     matching ``filter``, with the brand and category of each, and the total match count."""
     dialect = session.get_bind().dialect.name
-    where = and_(visible_products_clause(channel_id, at), *filter_clauses(session, dialect, filter))
+    where = and_(visible_products_clause(channel_id, at), *filter_clauses(session, dialect, filter, channel_id))
     statement = (select(Product, Brand, Category)
                  .outerjoin(Brand, Brand.id == Product.brand_id)
                  .outerjoin(Category, Category.id == Product.category_id)
