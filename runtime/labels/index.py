@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy import delete, false, insert, select, update
+from rules.suggestions import did_you_mean
+from sqlalchemy import and_, delete, exists, false, insert, select, update
 from sqlmodel import Session
 
 from runtime.clock import utcnow
+from runtime.errors import BusinessError
+from runtime.labels.errors import LabelErrorCode
 from runtime.labels import labelset
 from runtime.labels.facts import chunks, load_catalog, product_facts
 from runtime.labels.labelset import LabelSet
@@ -143,16 +146,26 @@ def _record_state(session: Session, labels: LabelSet, wanted: dict[str, set[int]
         session.execute(insert(LabelFunctionReference), references)
 
 
-def filter_clause(app: Flask, name: str, channel: str | None, at: datetime | None = None):
+def filter_clause(app: Flask, name: str, channel_id: int | None, at: datetime | None = None):
     """A where-clause on :class:`~runtime.catalog.models.Product`: the products the index holds
-    for label ``name``, when that label is live, scheduled at ``at`` (default now) and shown in
-    the channel with slug ``channel``; otherwise none."""
+    for label ``name`` while that label is scheduled at ``at`` (default now) and shown in channel
+    ``channel_id``; none otherwise. A name that is not a live label is refused (UNKNOWN_LABEL)."""
     from runtime.catalog.models import Product
+    from runtime.channels.models import Channel
 
-    live = labelset.current(app).by_name(name)
-    if live is None or not live.label.active_at(at or utcnow()) or not live.label.shown_in(channel):
-        return false()
-    return Product.id.in_(select(ProductLabel.product_id).where(ProductLabel.label_name == name))
+    labels = labelset.current(app)
+    live = labels.by_name(name)
+    if live is None and name not in labels.failed:
+        known = [item.name for item in labels.labels]
+        raise BusinessError(LabelErrorCode.UNKNOWN_LABEL, f"filter.label: no live label {name!r}"
+                            f"{did_you_mean(name, known)}", field="filter.label")
+    if live is None or not live.label.active_at(at or utcnow()):
+        return false()  # not evaluable in this process, or outside its schedule
+    clause = Product.id.in_(select(ProductLabel.product_id).where(ProductLabel.label_name == name))
+    if live.label.channels is None:
+        return clause
+    in_channel = exists().where(Channel.id == channel_id, Channel.slug.in_(sorted(live.label.channels)))
+    return and_(clause, in_channel) if channel_id is not None else false()
 
 
 @dataclass(frozen=True)
