@@ -39,6 +39,9 @@ class CartChange:
     cart: Cart
     lines: list[CartLine]
     change: str
+    #: The variants whose lines this change added or changed (None: all of them); a check may
+    #: limit itself to these, so a rule published later does not block an unrelated change.
+    variant_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,12 @@ class CheckoutErrorCode(str, Enum):
     PAYMENT_REVIEW = "PAYMENT_REVIEW"
     #: The cart's currency has no exchange rate to the store's base currency.
     NO_EXCHANGE_RATE = "NO_EXCHANGE_RATE"
+    #: MMOQ caps (``runtime.mmoq``): each refusal carries a ``violations`` entry with the detail.
+    MMOQ_BELOW_MIN = "MMOQ_BELOW_MIN"
+    MMOQ_NOT_INCREMENT = "MMOQ_NOT_INCREMENT"
+    MMOQ_ABOVE_MAX = "MMOQ_ABOVE_MAX"
+    MMOQ_ABOVE_30D_MAX = "MMOQ_ABOVE_30D_MAX"
+    MMOQ_ABOVE_BACKORDER_MAX = "MMOQ_ABOVE_BACKORDER_MAX"
     #: A checkout stage or cart check (a pack's, or another domain's step) refused; the message says why.
     CHECKOUT_FAILED = "CHECKOUT_FAILED"
     #: The idempotency key already placed an order from another cart.

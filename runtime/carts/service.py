@@ -73,10 +73,11 @@ def _touch(session: Session, cart: Cart, change: str) -> Cart:
     return cart
 
 
-def _checked(session: Session, actor: Actor, cart: Cart, lines: list[CartLine], change: str) -> Cart:
+def _checked(session: Session, actor: Actor, cart: Cart, lines: list[CartLine], change: str,
+             variant_ids: set[int] | None = None) -> Cart:
     """The registered cart checks (``runtime.carts.checks``) on the changed lines, then the touch."""
     session.flush()
-    run_checks(CartChange(session, actor, cart, lines, change))
+    run_checks(CartChange(session, actor, cart, lines, change, frozenset(variant_ids) if variant_ids is not None else None))
     return _touch(session, cart, change)
 
 
@@ -165,7 +166,7 @@ def add_lines(session: Session, actor: Actor, token: str, lines: list[dict]) -> 
     merged, fields = cart_lines_.merge(cart, current, requests)
     _reprice(session, actor, cart, merged, variants, fields)
     session.add_all(merged)
-    return _checked(session, actor, cart, merged, "line_added")
+    return _checked(session, actor, cart, merged, "line_added", {request.variant_id for request in requests})
 
 
 def _line(current: list[CartLine], line_id: Any) -> CartLine:
@@ -188,7 +189,7 @@ def update_line(session: Session, actor: Actor, token: str, line_id: Any, quanti
     variants = _variants_of(session, cart, current)
     _reprice(session, actor, cart, current, variants, {line.variant_id: "quantity"})
     session.add_all(current)
-    return _checked(session, actor, cart, current, "line_updated")
+    return _checked(session, actor, cart, current, "line_updated", {line.variant_id})
 
 
 def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Cart:
@@ -200,7 +201,7 @@ def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Car
     session.delete(line)
     _reprice(session, actor, cart, current, _variants_of(session, cart, current), {})
     session.add_all(current)
-    return _checked(session, actor, cart, current, "line_removed")
+    return _checked(session, actor, cart, current, "line_removed", {line.variant_id})
 
 
 def _variants_of(session: Session, cart: Cart, current: list[CartLine]) -> dict:
