@@ -29,6 +29,7 @@ CORE_MODULES = (
     "runtime.checkout",
     "runtime.accounts",
     "runtime.labels",
+    "runtime.mmoq",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")
