@@ -30,6 +30,7 @@ CORE_MODULES = (
     "runtime.accounts",
     "runtime.labels",
     "runtime.mmoq",
+    "runtime.inventory",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")
