@@ -31,6 +31,18 @@ for _type in payload_types:
     _type.set_field("violations", _violations)
 
 
+def _listed(name: str):
+    """A list field of a payload: empty when the mutation was refused (only ``errors`` then)."""
+    return lambda result, _info: result.get(name) or []
+
+
+lists_type = ObjectType("CartBulkLookupPayload")
+lists_type.set_field("rows", _listed("rows"))
+payload_types[2].set_field("added", _listed("added"))
+payload_types[2].set_field("failed", _listed("failed"))
+payload_types[3].set_field("lines", _listed("lines"))
+
+
 def _detail(detail) -> dict:
     return detail.__dict__ if not isinstance(detail, dict) else detail
 
@@ -112,4 +124,4 @@ def resolve_reorder_error(line, _info):
     return None if line.error is None else line.error.as_dict()
 
 
-bindables = [query, mutation, violation_type, row_type, reorder_line_type, *payload_types]
+bindables = [query, mutation, violation_type, row_type, reorder_line_type, lists_type, *payload_types]
