@@ -121,6 +121,8 @@ class OrderFilter:
     account_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    #: Only orders with ``inventory_risk_flag`` (triage).
+    inventory_risk_only: bool = False
 
 
 def list_orders(session: Session, actor: Actor, filters: OrderFilter, *, first: int,
@@ -143,6 +145,8 @@ def list_orders(session: Session, actor: Actor, filters: OrderFilter, *, first: 
         conditions.append(Order.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(Order.created_at < filters.created_to)
+    if filters.inventory_risk_only:
+        conditions.append(Order.inventory_risk_flag.is_(True))
     where = and_(*conditions) if conditions else None
     page = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(first + 1)
     count = select(func.count()).select_from(Order)
