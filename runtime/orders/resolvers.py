@@ -6,6 +6,7 @@ per-request cache: an ``orders`` page costs the same few queries whatever ``firs
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -113,7 +114,8 @@ def resolve_order(_, info, id: str):
 
 
 @query.field("orders")
-def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: dict | None = None):
+def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: dict | None = None,
+                   inventory_risk_only: bool = False):
     ctx = context_of(info)
     try:
         check_first(first, OrderErrorCode.INVALID_FILTER)
@@ -123,6 +125,7 @@ def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: d
             cursor = (_time(key[0], "after"), int(key[1]))
         with ctx.db.session() as session:
             filters = _filters(session, filter or {})
+            filters = replace(filters, inventory_risk_only=bool(inventory_risk_only))
             rows, total = service.list_orders(session, ctx.actor, filters, first=first, after=cursor)
     except BusinessError as exc:
         raise query_error(info, exc) from None
