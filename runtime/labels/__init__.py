@@ -17,8 +17,7 @@ def init_app(app: Flask) -> None:
     from runtime.labels import triggers
     from runtime.labels.index import relabel_catalog
 
-    app.extensions["vectis.labels"] = True
-    triggers.install()
+    triggers.install(app)
     register_periodic_job(app.extensions["vectis.registry"], "relabel_catalog", relabel_catalog,
                           interval=RELABEL_INTERVAL, queue=DEFAULT,
                           description="Recompute the product label index (RelabelCatalog)")

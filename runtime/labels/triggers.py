@@ -9,9 +9,10 @@ periodic relabel catches those (and the passing of time that ``age_days`` reads)
 from __future__ import annotations
 
 import logging
+import weakref
 
 import redis
-from flask import current_app, has_app_context
+from flask import Flask
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -33,8 +34,13 @@ def _product_id(instance) -> int | None:
     return None
 
 
+#: engine → the app it serves: a flush finds its app even outside an app context (a CLI, a job).
+_apps: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
 def _noted(session, flush_context) -> None:
-    if not has_app_context() or "vectis.labels" not in current_app.extensions:
+    app = _apps.get(session.get_bind())
+    if app is None:
         return
     products, catalog = set(), False
     for instance in (*session.new, *session.dirty, *session.deleted):
@@ -47,7 +53,7 @@ def _noted(session, flush_context) -> None:
     pending = session.info.get(PENDING)
     if pending is None:
         pending = session.info[PENDING] = {"catalog": False, "products": set()}
-        after_commit(session, _enqueue(current_app._get_current_object(), pending))
+        after_commit(session, _enqueue(app, pending))
     pending["catalog"] |= catalog
     pending["products"] |= products
 
@@ -67,8 +73,9 @@ def _enqueue(app, pending: dict):
     return enqueue
 
 
-def install() -> None:
-    """Listen on every session (idempotent): the listener acts only inside an app whose
-    labels module is initialised."""
+def install(app: Flask) -> None:
+    """Relabel after commits on ``app``'s database: the listener is on every session, and acts
+    only for the engines of apps installed here."""
+    _apps[app.extensions["vectis.db"].engine] = app
     if not event.contains(Session, "after_flush", _noted):
         event.listen(Session, "after_flush", _noted)
