@@ -124,14 +124,17 @@ def _resolve(row: Row, by_sku: dict[str, tuple], ladders: dict[int, dict[str, in
         row.multiplier = packaging.multiplier(ladder, row.package, f"{where}.package", row.sku)
     except BusinessError as exc:
         row.errors.append(BusinessError(Code.UNKNOWN_PACKAGE, exc.message, field=exc.field))
-    row.package_hint = row.package if row.package in ladder else _hint(ladder, row.variant.mmoq_display_unit)
+    row.package_hint = row.package if row.package in ladder else _hint(ladder, row.variant.mmoq_display_unit,
+                                                                        row.base_quantity)
 
 
-def _hint(ladder: dict[str, int], display_unit: str | None) -> str | None:
-    """The package to suggest: the variant's display unit, else the ladder's largest rung."""
+def _hint(ladder: dict[str, int], display_unit: str | None, base_quantity: int | None) -> str | None:
+    """The package to suggest: the variant's display unit, else the largest package the quantity
+    fills exactly (24 → box of 12), else none."""
     if display_unit in ladder:
         return display_unit
-    return max(ladder, key=ladder.get) if ladder else None
+    fits = [slug for slug, n in ladder.items() if n > 1 and base_quantity and base_quantity % n == 0]
+    return max(fits, key=ladder.get) if fits else None
 
 
 def _price(session: Session, actor: Actor, cart: Cart, rows: list[Row], variants: dict[int, tuple],

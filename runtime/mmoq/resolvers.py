@@ -69,7 +69,7 @@ def _variant(info, variant_id: int | None):
     return found[variant_id]
 
 
-def _row(row: bulk.Row, currency: str) -> dict:
+def _row(row: bulk.Row) -> dict:
     return {"index": row.index, "sku": row.sku, "variant": row.variant, "quantity": row.quantity,
             "package": row.package, "package_hint": row.package_hint, "multiplier": row.multiplier,
             "base_quantity": row.base_quantity, "unit_changed": row.unit_changed,
@@ -88,9 +88,8 @@ def resolve_cart_bulk_lookup(_, info, input: dict):
         token = input.get("cart_id")
         cart = carts.load_cart(session, ctx.actor, token, field="input.cartId") if token else \
             bulk.guest_cart(session, ctx.actor, ctx.channel)
-        rows = bulk.lookup(session, ctx.actor, cart, input["rows"])
-        session.rollback()  # a preview: nothing it touched is kept
-    return {"rows": [_row(row, cart.currency) for row in rows]}
+        # A preview: the session is closed without a commit, so nothing it touched is kept.
+        return {"rows": [_row(row) for row in bulk.lookup(session, ctx.actor, cart, input["rows"])]}
 
 
 @mutation.field("bulkAddToCart")
@@ -99,8 +98,8 @@ def resolve_bulk_add(_, info, cart_id: str, rows: list):
     ctx = context_of(info)
     cart, added, failed = ctx.db.run(lambda session: bulk.add(session, ctx.actor, cart_id, rows))
     remember(info, cart)
-    return {"cart": cart, "added": [_row(row, cart.currency) for row in added],
-            "failed": [_row(row, cart.currency) for row in failed],
+    return {"cart": cart, "added": [_row(row) for row in added],
+            "failed": [_row(row) for row in failed],
             "row_violations": [v for row in failed for v in row.violations]}
 
 
