@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, select
 
 from runtime.carts.checks import CartChange
 from runtime.carts.errors import CheckoutErrorCode

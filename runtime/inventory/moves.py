@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlalchemy import insert, update
+from sqlmodel import Session, select
 
 from runtime.clock import utcnow
 from runtime.inventory.models import Reservation

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlmodel import Session
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
 
 from runtime.catalog.models import Product, ProductVariant
 from runtime.errors import BusinessError, BusinessErrors

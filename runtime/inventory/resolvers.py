@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ariadne import EnumType, MutationType, ObjectType, QueryType
-from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, select
 
 from runtime.catalog.models import ProductVariant
 from runtime.errors import BusinessError
@@ -36,7 +36,7 @@ def variant_stock(session: Session, variants: list[ProductVariant]) -> list[dict
     summary = service.stock_summary(session, ids)
     tracked = dict(session.execute(select(ProductVariant.id, Product.track_inventory)
                                    .join(Product, Product.id == ProductVariant.product_id)
-                                   .where(ProductVariant.id.in_(ids)))) if ids else {}
+                                   .where(ProductVariant.id.in_(ids))).all()) if ids else {}
     rows: dict[int, list] = {v: [] for v in ids}
     if ids:
         for level, store in session.execute(select(StockLevel, Warehouse).join(Warehouse)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import func, update
+from sqlmodel import Session, select
 
 from runtime.catalog.models import Product, ProductVariant
 from runtime.clock import utcnow

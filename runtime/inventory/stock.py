@@ -16,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, func, select, update
-from sqlmodel import Session
+from sqlalchemy import bindparam, case, func, update
+from sqlmodel import Session, select
 
 from runtime.catalog.models import Product, ProductVariant
 from runtime.clock import utcnow
