@@ -135,3 +135,37 @@ def test_reorder_leaves_out_a_package_that_left_the_ladder_and_a_foreign_order_i
     assert foreign["cart"] is None
     assert cart_state(app) == carts_before
     assert len(rows(app, Order)) == 1
+
+
+DEFINE = "mutation($slug: String!, $name: String!) { definePackage(slug: $slug, name: $name) { package { slug name } errors { code field message } } }"
+SET = ("mutation($id: ID!, $packages: [ProductPackageInput!]!) { setProductPackages(productId: $id, packages: $packages) {"
+       " packages { package multiplier } errors { code field message } } }")
+
+
+def test_staff_define_packages_and_set_a_ladder_and_bad_input_changes_nothing(app, client):
+    from runtime.catalog.models import Product
+    from runtime.packaging.models import ProductPackage
+    from tests.runtime.helpers import signed_in
+
+    store(app)
+    staff = signed_in(app, client, "catalog_manager")
+    product = rows(app, Product, Product.slug == "mug")[0].id
+    for slug, name in (("box", "Box"), ("case", "Case")):
+        assert post(client, DEFINE, {"slug": slug, "name": name}, staff)["data"]["definePackage"]["errors"] == []
+
+    answer = post(client, SET, {"id": str(product), "packages": [{"package": "case", "multiplier": 144},
+                                                                 {"package": "box", "multiplier": 12}]}, staff)
+    assert answer["data"]["setProductPackages"] == {
+        "packages": [{"package": "box", "multiplier": 12}, {"package": "case", "multiplier": 144}], "errors": []}
+
+    refused = post(client, SET, {"id": str(product), "packages": [{"package": "crate", "multiplier": 2},
+                                                                  {"package": "box", "multiplier": 0}]}, staff)
+    assert refused["data"]["setProductPackages"]["errors"] == [
+        {"code": "UNKNOWN_PACKAGE", "field": "packages.0.package", "message": "packages.0.package: no package 'crate' (did you mean 'case'?)"},
+        {"code": "INVALID_MULTIPLIER", "field": "packages.1.multiplier",
+         "message": "packages.1.multiplier: expected a whole number from 1 to 1000000, got 0"}]
+    assert sorted(r.multiplier for r in rows(app, ProductPackage)) == [12, 144]
+    bad = post(client, DEFINE, {"slug": "Big Box", "name": ""}, staff)["data"]["definePackage"]
+    assert [e["field"] for e in bad["errors"]] == ["slug", "name"]
+    buyer = post(client, DEFINE, {"slug": "pallet", "name": "Pallet"})
+    assert buyer["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
