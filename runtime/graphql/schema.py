@@ -29,6 +29,7 @@ CORE_MODULES = (
     "runtime.checkout",
     "runtime.accounts",
     "runtime.labels",
+    "runtime.packaging",
     "runtime.mmoq",
     "runtime.inventory",
 )
