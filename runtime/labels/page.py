@@ -8,6 +8,7 @@ pending, so the statements and evaluations never grow with the page size.
 """
 from __future__ import annotations
 
+import numpy as np
 from sqlalchemy import select
 
 from runtime.catalog import loaders
@@ -45,11 +46,12 @@ class RequestLabels:
         if not self.shown:
             self.matched.update({p.id: [] for p in pending})
             return
-        facts = self._facts(pending)
-        result = self.set.evaluate(facts)
-        for column, item in enumerate(pending):
-            hits = [self.set.labels[i] for i in self.shown if result.masks[i][column]]
-            self.matched[item.id] = sorted(hits, key=lambda live: (-live.label.priority, live.name))
+        result = self.set.evaluate(self._facts(pending))
+        hits: list[list[LiveLabel]] = [[] for _ in pending]
+        for row, column in zip(*np.nonzero(result.matrix[self.shown])):  # shown labels × products
+            hits[column].append(self.set.labels[self.shown[row]])
+        for item, found in zip(pending, hits):
+            self.matched[item.id] = sorted(found, key=lambda live: (-live.label.priority, live.name))
 
     def _facts(self, products: list[Product]) -> list[dict]:
         needs = self.set.needs

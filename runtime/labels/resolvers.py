@@ -27,7 +27,9 @@ def _shown(live: LiveLabel) -> dict:
 
 @product_type.field("labels")
 def resolve_product_labels(product, info, surface: str | None = None):
-    return [_shown(live) for live in page.labels_of(info, product, surface)]
+    shown = info.context.__dict__.setdefault("vectis.labels.shown", {})  # one dict per label per request
+    return [shown.get(id(live)) or shown.setdefault(id(live), _shown(live))
+            for live in page.labels_of(info, product, surface)]
 
 
 @query.field("labelIndex")
