@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
-import definitions
 from rules.mmoq_limits import (ABOVE_30D_MAX, ABOVE_BACKORDER_MAX, ABOVE_MAX, BELOW_MIN, NOT_INCREMENT, ORDER,
                                ROLLING_30_DAYS, VARIANT, Source, resolve, violations)
 from rules.pipeline import check_paths, check_source
 
-CAPS = Path(__file__).parents[1] / "fixtures" / "definitions" / "broken" / "mmoq_cap"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "definitions"
+CAPS = FIXTURES / "broken" / "mmoq_cap"
+#: A complete cap with examples (not shipped: a cap is a live business rule in every store).
+EXAMPLE = FIXTURES / "mmoq_cap"
 
 CASES = {
     "min_above_max.yaml": [
@@ -57,14 +59,14 @@ def test_every_broken_cap_has_a_case():
     assert {path.name for path in CAPS.glob("*.yaml")} == set(CASES)
 
 
-def _shipped(env):
-    result = check_paths([definitions.PATH / "mmoq_cap"], env, origin="definitions/mmoq_cap")
+def _example(env):
+    result = check_paths([EXAMPLE], env, origin="tests/fixtures/definitions/mmoq_cap")
     assert [str(error) for error in result.errors] == []
     return {d.name: d.compiled for d in result.definitions}
 
 
-def test_the_shipped_cap_selects_by_predicate_within_its_scope(env):
-    cap = _shipped(env)["bulk_fasteners"]
+def test_the_example_cap_passes_its_examples_and_selects_by_predicate_within_its_scope(env):
+    cap = _example(env)["bulk_fasteners"]
     wholesale, retail = {"customer_group": "wholesale"}, {"customer_group": "retail"}
 
     assert cap.applies({"sku": "SCR-1", "tags": ["bulk"]}, wholesale) is True
