@@ -10,7 +10,6 @@ def test_every_shipped_definition_validates_and_passes_its_examples(env):
         ("label", "bestseller"),
         ("label", "new_arrival"),
         ("label", "sale"),
-        ("mmoq_cap", "bulk_fasteners"),
         ("state_machine", "cart"),
         ("state_machine", "order"),
         ("state_machine", "payment_transaction"),
