@@ -49,7 +49,7 @@ def _load(info, name: str, kind: str, key_of: Callable[[Any], Any], obj, fetch: 
     key = key_of(obj)
     if key not in loaded:
         keys = ({key} | {key_of(r) for r in cache.get(f"seen.{kind}", [])}) - loaded.keys()
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             found = fetch(session, keys)
         for k in keys:
             loaded[k] = found.get(k, default() if callable(default) else default)
@@ -72,7 +72,7 @@ def _group(info, group_id):
         return None
     cache = _cache(info)
     if "groups" not in cache:  # a small table: all of it, once per request
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             cache["groups"] = {g.id: g for g in session.exec(select(CustomerGroup)).all()}
     return cache["groups"].get(group_id)
 

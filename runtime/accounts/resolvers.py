@@ -33,7 +33,7 @@ def resolve_viewer_customer(_, info):
     actor = context_of(info).actor
     if actor.customer_id is None:
         return None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         return seen(info, "Customer", session.get(Customer, actor.customer_id))[0]
 
 
@@ -42,7 +42,7 @@ def resolve_viewer_employee(_, info):
     actor = context_of(info).actor
     if actor.employee_id is None:
         return None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         return seen(info, "Employee", session.get(Employee, actor.employee_id))[0]
 
 
@@ -60,7 +60,7 @@ def _sees_account(info, account_id: int) -> bool:
 
 @query.field("account")
 def resolve_account(_, info, id):
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         account = session.get(Account, _id(id)) if _id(id) is not None else None
     if account is None or not _sees_account(info, account.id):
         return None
@@ -69,7 +69,7 @@ def resolve_account(_, info, id):
 
 @query.field("location")
 def resolve_location(_, info, id):
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         location = session.get(Location, _id(id)) if _id(id) is not None else None
     if location is None or not _sees_account(info, location.account_id):
         return None
@@ -79,7 +79,7 @@ def resolve_location(_, info, id):
 @query.field("myAddresses")
 def resolve_my_addresses(_, info):
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return addresses.my_addresses(session, ctx.actor)
 
 
@@ -97,7 +97,7 @@ def _page(info, model, first: int, after: str | None, where, join=None) -> dict:
     if join is not None:
         base = base.join(*join)
     base = base.where(where)
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         total = session.exec(select(func.count()).select_from(base.subquery())).one()
         page = base.where(model.id > after_id) if after_id is not None else base
         rows = list(session.exec(page.order_by(model.id).limit(first + 1)).all())
@@ -130,7 +130,7 @@ def resolve_accounts(_, info, first: int = 20, after: str | None = None, search:
 def resolve_api_keys(_, info):
     ctx = context_of(info)
     ctx.require(KEYS)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return api_keys.list_api_keys(session)
 
 

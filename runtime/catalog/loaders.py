@@ -27,7 +27,7 @@ def cache(info) -> dict[str, Any]:
 
 
 def _session(info):
-    return context_of(info).db.session()
+    return context_of(info).reads()
 
 
 def remember(info, products: Iterable[Product], brands: Iterable[Brand | None] = (),

@@ -42,7 +42,7 @@ def resolve_products(_, info, first: int = 20, after: str | None = None, filter:
         check_first(first, Code.INVALID_PAGE)
         key = search.check_key(decode_cursor(after, Code.INVALID_PAGE)) if after else None
         channel_id = _channel_id(info)
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             page = search.search_products(session, channel_id=channel_id, first=first, after=key, filter=filter)
     except (BusinessError, BusinessErrors) as exc:
         raise query_error(info, exc) from None
@@ -57,7 +57,7 @@ def resolve_products(_, info, first: int = 20, after: str | None = None, filter:
 def resolve_product(_, info, id: str | None = None, slug: str | None = None):
     if id is not None and _int_id(id) is None:
         return None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         product = service.find_product(session, id=_int_id(id), slug=slug, channel_id=_channel_id(info))
     if product is not None:
         loaders.remember(info, [product])
@@ -68,7 +68,7 @@ def resolve_product(_, info, id: str | None = None, slug: str | None = None):
 def resolve_variant(_, info, id: str | None = None, sku: str | None = None):
     if id is None and sku is None or (id is not None and _int_id(id) is None):
         return None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         found = service.load_variants(session, ids=[_int_id(id)] if id is not None else (),
                                       skus=[sku] if sku is not None and id is None else (), channel_id=_channel_id(info))
     if not found:
@@ -89,7 +89,7 @@ def resolve_categories(_, info, parent_slug: str | None = None):
 
 @query.field("brands")
 def resolve_brands(_, info):
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         return list(session.exec(select(Brand).order_by(Brand.name, Brand.id)))
 
 
@@ -97,7 +97,7 @@ def resolve_brands(_, info):
 def resolve_attributes(_, info):
     ctx = context_of(info)
     ctx.require(MANAGE)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return list(session.exec(select(Attribute).order_by(Attribute.code)))
 
 

@@ -33,14 +33,14 @@ def resolve_channels(_, info, include_inactive: bool = False):
     ctx = context_of(info)
     if include_inactive:
         ctx.require(MANAGE)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return service.list_channels(session, include_inactive=include_inactive)
 
 
 @query.field("channel")
 def resolve_channel(_, info, slug: str):
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         try:
             return service.get_channel(session, slug, active_only=not ctx.actor.has(MANAGE))
         except BusinessError:
@@ -58,7 +58,7 @@ def resolve_exchange_rate(_, info, base: str, quote: str, at: str | None = None)
         when = parse_time(at, "at")
     except BusinessError as exc:
         raise query_error(info, exc) from None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         return rates.rate_at(session, base, quote, when)
 
 

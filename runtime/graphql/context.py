@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import Flask
@@ -18,10 +20,26 @@ class Context:
     request: Any
     #: Business refusals answered in payloads during this operation (for metrics).
     refusals: int = 0
+    _reader: Any = field(default=None, repr=False)
 
     @property
     def db(self):
         return self.app.extensions["vectis.db"]
+
+    @contextmanager
+    def reads(self) -> Iterator[Any]:
+        """The request's one read session: every query resolver reads through it, so a request
+        takes one pooled connection and one transaction, not one per resolver. Writes never use it
+        (they run in ``db.run``); :meth:`close_reads` ends it around each mutation, so a payload
+        never reads rows cached before the mutation committed."""
+        if self._reader is None:
+            self._reader = self.db.session()
+        yield self._reader
+
+    def close_reads(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     @property
     def settings(self):
@@ -62,11 +80,14 @@ def payload(resolver: Callable[..., dict]) -> Callable[..., dict]:
 
     @functools.wraps(resolver)
     def wrapper(obj, info, *args, **kwargs) -> dict:
+        context_of(info).close_reads()
         try:
             result = resolver(obj, info, *args, **kwargs)
         except (BusinessError, BusinessErrors) as exc:
             context_of(info).refusals += 1
             return {"errors": [e.as_dict() for e in getattr(exc, "errors", [exc])]}
+        finally:
+            context_of(info).close_reads()
         result.setdefault("errors", [])
         return result
 

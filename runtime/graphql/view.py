@@ -14,7 +14,6 @@ from runtime.auth.service import authenticate_bearer
 from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
 from runtime.graphql.documents import DocumentCache
-from runtime.graphql.limits import cost_limit
 from runtime.graphql.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
     return formatted
 
 
-def _actor() -> Actor:
+def _actor(context: Context) -> Actor:
     """A bearer token (users) or an ``X-Api-Key`` (machine callers), never both; none is anonymous."""
     header = request.headers.get("Authorization", "")
     api_key = request.headers.get("X-Api-Key", "")
@@ -69,7 +68,7 @@ def _actor() -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError("Authorization: expected 'Bearer <token>'")
-    with database.session() as session:
+    with context.reads() as session:
         return authenticate_bearer(session, current_app.config["VECTIS"], token.strip())
 
 
@@ -84,15 +83,21 @@ def execute():
     if not isinstance(data, dict):
         return jsonify({"errors": [{"message": "body: expected a JSON object with 'query'",
                                     "extensions": {"code": "BAD_REQUEST"}}]}), 400
+    context = Context(current_app._get_current_object(), ANONYMOUS, request)
     try:
-        actor = _actor()
+        return _execute(data, context)
+    finally:
+        context.close_reads()
+
+
+def _execute(data: dict, context: Context):
+    try:
+        context.actor = _actor(context)
     except AuthError as exc:
         return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 401
     settings = current_app.config["VECTIS"]
-    variables = data.get("variables") if isinstance(data.get("variables"), dict) else None
-    context = Context(current_app._get_current_object(), actor, request)
     parser, validator = current_app.extensions["vectis.graphql_documents"].hooks(
-        settings.graphql_max_depth, [cost_limit(settings.graphql_max_cost, variables)])
+        settings.graphql_max_depth, settings.graphql_max_cost)
     started = time.perf_counter()
     _success, result = graphql_sync(
         current_app.extensions["vectis.graphql_schema"],

@@ -33,6 +33,7 @@ mutation = MutationType()
 variant_type = ObjectType("Variant")
 product_type = ObjectType("Product")
 price_list_type = ObjectType("PriceList")
+variant_price_type = ObjectType("VariantPrice")
 
 MANAGE = "pricing.manage"
 CACHE = "vectis.pricing"
@@ -57,20 +58,44 @@ def _check_quantity(quantity: int) -> None:
         raise BusinessError(Code.INVALID_QUANTITY, f"quantity: expected 1 or more, got {quantity}", field="quantity")
 
 
-def variant_price(price: Price | None) -> dict[str, Any] | None:
-    """A :class:`Price` as the GraphQL ``VariantPrice``."""
-    if price is None:
+# A Price is the GraphQL ``VariantPrice`` itself: its fields are converted only when asked (a
+# listing asks two or three of them for every variant on the page).
+@variant_price_type.field("unitPrice")
+def resolve_unit_price(price: Price, _info):
+    return money(price.unit_price)
+
+
+@variant_price_type.field("level")
+def resolve_level(price: Price, _info):
+    return price.level.value
+
+
+@variant_price_type.field("priceList")
+def resolve_price_list_ref(price: Price, _info):
+    if price.price_list_id is None:
         return None
-    ref = None
-    if price.price_list_id is not None:
-        ref = {"id": price.price_list_id, "slug": price.price_list_slug, "name": price.price_list_name,
-               "level": price.level.value}
-    return {
-        "unit_price": money(price.unit_price), "quantity": price.quantity, "level": price.level.value,
-        "price_list": ref, "min_quantity": price.min_quantity, "compare_at_price": money(price.compare_at_price),
-        "line_total": money(price.line_total), "base_price": money(price.base_price),
-        "tiers": [{"min_quantity": q, "unit_price": money(m)} for q, m in price.tiers],
-    }
+    return {"id": price.price_list_id, "slug": price.price_list_slug, "name": price.price_list_name,
+            "level": price.level.value}
+
+
+@variant_price_type.field("compareAtPrice")
+def resolve_compare_at(price: Price, _info):
+    return money(price.compare_at_price)
+
+
+@variant_price_type.field("lineTotal")
+def resolve_line_total(price: Price, _info):
+    return money(price.line_total)
+
+
+@variant_price_type.field("basePrice")
+def resolve_base_price(price: Price, _info):
+    return money(price.base_price)
+
+
+@variant_price_type.field("tiers")
+def resolve_tiers(price: Price, _info):
+    return [{"min_quantity": quantity, "unit_price": money(amount)} for quantity, amount in price.tiers]
 
 
 def _caller_context(info, currency: str | None):
@@ -96,7 +121,7 @@ def _batch_prices(info, quantity: int, currency: str | None, wanted: list[Produc
         pending = {v.id: v for vs in _catalog_variants(info).values() for v in vs if v.id not in batch["priced"]}
         pending.update({v.id: v for v in wanted if v.id not in batch["priced"]})
         pctx = _caller_context(info, currency)
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             batch["prices"].update(service.resolve_prices(session, pctx, [(v, quantity) for v in pending.values()]))
         batch["priced"].update(pending)
     return batch["prices"]
@@ -106,7 +131,7 @@ def _batch_prices(info, quantity: int, currency: str | None, wanted: list[Produc
 def resolve_variant_price(variant, info, quantity: int = 1, currency: str | None = None):
     try:
         _check_quantity(quantity)
-        return variant_price(_batch_prices(info, quantity, currency, [variant]).get(variant.id))
+        return _batch_prices(info, quantity, currency, [variant]).get(variant.id)
     except BusinessError as exc:
         raise query_error(info, exc) from None
 
@@ -115,7 +140,7 @@ def resolve_variant_price(variant, info, quantity: int = 1, currency: str | None
 def resolve_price_from(product, info):
     variants = _catalog_variants(info).get(product.id)
     if variants is None:  # not loaded by the catalog in this request (a single product): load its variants
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             variants = list(session.exec(select(ProductVariant).where(
                 ProductVariant.product_id == product.id, ProductVariant.is_active)))
         _cache(info).setdefault("variants_by_product", {})[product.id] = variants
@@ -157,14 +182,14 @@ def resolve_price(_, info, variant_id: str, quantity: int = 1, currency: str | N
     try:
         _check_quantity(quantity)
         when = parse_time(at, "at")
-        with ctx.db.session() as session:
+        with ctx.reads() as session:
             actor = _buyer(session, ctx.actor, account_id, location_id, customer_group_slug)
             variant = session.get(ProductVariant, as_id(variant_id))
             if actor is None or variant is None:
                 return None
             pctx = service.price_context(actor, ctx.channel, base_currency=ctx.settings.base_currency,
                                          currency=currency, at=when)
-            return variant_price(service.resolve_prices(session, pctx, [(variant, quantity)]).get(variant.id))
+            return service.resolve_prices(session, pctx, [(variant, quantity)]).get(variant.id)
     except BusinessError as exc:
         raise query_error(info, exc) from None
 
@@ -173,7 +198,7 @@ def resolve_price(_, info, variant_id: str, quantity: int = 1, currency: str | N
 def resolve_price_lists(_, info, level: str | None = None):
     ctx = context_of(info)
     ctx.require(MANAGE)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return _remember_lists(info, service.list_price_lists(session, level))
 
 
@@ -181,7 +206,7 @@ def resolve_price_lists(_, info, level: str | None = None):
 def resolve_price_list(_, info, id: str):
     ctx = context_of(info)
     ctx.require(MANAGE)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         try:
             return service.get_price_list(session, id)
         except BusinessError:
@@ -194,7 +219,7 @@ def resolve_channel_slug(price_list, info):
         return None
     slugs = _cache(info).get("channel_slugs")
     if slugs is None or price_list.channel_id not in slugs:  # one query per request for every channel
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             slugs = _cache(info)["channel_slugs"] = dict(session.exec(select(Channel.id, Channel.slug)).all())
     return slugs.get(price_list.channel_id)
 
@@ -205,7 +230,7 @@ def resolve_entries(price_list, info):
     if price_list.id not in loaded:
         # The first list asks for the entries of every list of this request's answer at once.
         ids = {price_list.id, *_cache(info).get("list_ids", ())} - set(loaded)
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             rows = session.exec(
                 select(PriceListEntry.price_list_id, ProductVariant.sku, PriceListEntry.min_quantity, PriceListEntry.price)
                 .join(ProductVariant, ProductVariant.id == PriceListEntry.variant_id)
@@ -277,4 +302,4 @@ def _written(session, written: list[PriceListEntry], skus: set[str], currency: s
     return [(sku_of[e.variant_id], e, Money(e.price, currency)) for e in written]
 
 
-bindables = [query, mutation, variant_type, product_type, price_list_type]
+bindables = [query, mutation, variant_type, product_type, price_list_type, variant_price_type]
