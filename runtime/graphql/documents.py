@@ -1,9 +1,8 @@
 """Parsed and validated operations, kept by query text.
 
 A client app sends the same few operations over and over with different variables. Parsing and
-the specification's validation rules (plus the depth limit) depend only on the text, and cost
-several milliseconds per request, so each text is parsed and validated once per process. The
-cost limit reads variables (``first: $n``), so it is checked on every request.
+the specification's validation rules (plus the depth and cost limits) depend only on the text,
+and cost several milliseconds per request, so each text is parsed and validated once per process.
 """
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules, validate
 
-from runtime.graphql.limits import depth_limit
+from runtime.graphql.limits import cost_limit, depth_limit
 
 #: Distinct operation texts kept per process (least recently used dropped first).
 CACHE_SIZE = 512
@@ -22,30 +21,30 @@ MAX_CACHED_LENGTH = 20_000
 
 
 class DocumentCache:
-    """Kept in ``app.extensions["vectis.graphql_documents"]``; the depth limit is read from the
-    settings on each request, so it is part of the key."""
+    """Kept in ``app.extensions["vectis.graphql_documents"]``; the depth and cost limits are read
+    from the settings on each request, so they are part of the key."""
 
     def __init__(self, schema: GraphQLSchema, size: int = CACHE_SIZE):
         self._schema = schema
         self._size = size
-        self._entries: OrderedDict[tuple[int, str], tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
-        self._depth_rules: dict[int, type] = {}
+        self._entries: OrderedDict[tuple[int, int, str], tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+        self._limit_rules: dict[tuple[int, int], tuple[type, type]] = {}
         self._lock = threading.Lock()
 
-    def checked(self, query: Any, max_depth: int) -> tuple[DocumentNode, list[GraphQLError]]:
-        """The parsed document and its variable-independent validation errors.
+    def checked(self, query: Any, max_depth: int, max_cost: int) -> tuple[DocumentNode, list[GraphQLError]]:
+        """The parsed document and its validation errors.
 
         Raises :class:`GraphQLError` for text that does not parse (never cached)."""
         if not isinstance(query, str):
             raise GraphQLError("query: expected the operation text as a string")
-        key = (max_depth, query)
+        key = (max_depth, max_cost, query)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
                 return entry
         document = parse(query)
-        entry = (document, validate(self._schema, document, self._static_rules(max_depth)))
+        entry = (document, validate(self._schema, document, self._rules(max_depth, max_cost)))
         if len(query) <= MAX_CACHED_LENGTH:
             with self._lock:
                 self._entries[key] = entry
@@ -53,25 +52,23 @@ class DocumentCache:
                     self._entries.popitem(last=False)
         return entry
 
-    def _static_rules(self, max_depth: int) -> tuple[type, ...]:
-        rule = self._depth_rules.get(max_depth)
-        if rule is None:
-            rule = self._depth_rules[max_depth] = depth_limit(max_depth)
-        return (*specified_rules, rule)
+    def _rules(self, max_depth: int, max_cost: int) -> tuple[type, ...]:
+        limits = self._limit_rules.get((max_depth, max_cost))
+        if limits is None:
+            limits = self._limit_rules[(max_depth, max_cost)] = (depth_limit(max_depth), cost_limit(max_cost))
+        return (*specified_rules, *limits)
 
-    def hooks(self, max_depth: int, variable_rules: list[type]):
+    def hooks(self, max_depth: int, max_cost: int):
         """Ariadne's ``query_parser`` and ``query_validator`` for one request: the cached
-        document and errors, then the variable-dependent rules."""
+        document, then its cached errors."""
         checked: dict[str, list[GraphQLError]] = {}
 
         def parse_document(_context: Any, data: dict) -> DocumentNode:
-            document, errors = self.checked(data.get("query"), max_depth)
+            document, errors = self.checked(data.get("query"), max_depth, max_cost)
             checked["errors"] = errors
             return document
 
         def validate_document(schema: GraphQLSchema, document: DocumentNode, rules=None, max_errors=None, **_):
-            if checked["errors"]:
-                return checked["errors"]
-            return validate(schema, document, variable_rules) if variable_rules else []
+            return checked["errors"]
 
         return parse_document, validate_document

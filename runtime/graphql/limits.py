@@ -1,7 +1,6 @@
 """Query depth and cost limits, as GraphQL validation rules with messages that name the limit."""
 from __future__ import annotations
 
-from ariadne.validation import cost_validator
 from graphql import (
     ASTValidationRule,
     FieldNode,
@@ -49,11 +48,35 @@ def _depth(selection_set, context: ValidationContext, level: int, seen: set[str]
     return deepest
 
 
-def validation_rules(max_depth: int, max_cost: int, variables: dict | None) -> list[type[ASTValidationRule]]:
-    """Depth counts nested selections (fragments expanded); cost counts one per selected field."""
-    return [depth_limit(max_depth), cost_limit(max_cost, variables)]
+def cost_limit(max_cost: int) -> type[ASTValidationRule]:
+    """Cost is one per selected field, fragments expanded (introspection is free): it depends only
+    on the text, so it is checked with the other rules once per operation text."""
+
+    class CostLimit(ASTValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
+            cost = _cost(node.selection_set, self.context, set())
+            if cost > max_cost:
+                name = node.name.value if node.name else "anonymous"
+                self.report_error(GraphQLError(
+                    f"query cost {cost} exceeds the maximum cost of {max_cost} (operation {name})", node,
+                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost}))
+
+    return CostLimit
 
 
-def cost_limit(max_cost: int, variables: dict | None) -> type[ASTValidationRule]:
-    """The cost rule alone: it reads variables (``first: $n``), so it runs on every request."""
-    return cost_validator(max_cost, default_cost=1, variables=variables)
+def _cost(selection_set, context: ValidationContext, seen: set[str]) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if not selection.name.value.startswith("__"):
+                total += 1 + _cost(selection.selection_set, context, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            total += _cost(selection.selection_set, context, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = context.get_fragment(name)
+            if fragment is not None and name not in seen:
+                total += _cost(fragment.selection_set, context, seen | {name})
+    return total

@@ -89,13 +89,15 @@ def test_an_operation_is_parsed_once_and_the_cost_limit_still_applies(app, clien
     for n in (1, 2, 3):
         assert gql(client, PAGE, {"n": n}).get_json()["data"]["products"]["edges"] == []
     cache = app.extensions["vectis.graphql_documents"]
-    assert [query for _depth, query in cache._entries] == [PAGE]
+    assert [key[-1] for key in cache._entries] == [PAGE]
 
     # when the limit drops below the operation's cost, the cached text is refused
     _limit(app, graphql_max_cost=3)
     costly = gql(client, PAGE, {"n": 1})
     assert costly.status_code == 400
-    assert "exceeds the maximum cost of 3" in costly.get_json()["errors"][0]["message"]
+    [error] = costly.get_json()["errors"]
+    assert error["message"] == "query cost 4 exceeds the maximum cost of 3 (operation Page)"
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 4, "maxCost": 3}
 
 
 def test_a_cached_invalid_operation_is_refused_every_time(client):
