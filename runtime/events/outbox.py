@@ -37,12 +37,16 @@ def emit(session: Session, type: str, payload: dict[str, Any], *, key: str | Non
 
 
 def _publish_after_commit(session: Session) -> None:
-    from runtime.events.publisher import publish_outbox
-    from runtime.jobs import EVENTS, enqueue
+    from runtime.events.publisher import publish_outbox, request_publish
+    from runtime.jobs import EVENTS, enqueue, get_dispatcher
 
     app = current_app._get_current_object()
     after_commit(session, lambda: _count(app, session.info.pop(_EMITTED, [])))
-    enqueue(publish_outbox, queue=EVENTS, session=session)
+    dispatcher = get_dispatcher(app)
+    if dispatcher.in_process:
+        enqueue(publish_outbox, queue=EVENTS, session=session)
+    else:
+        after_commit(session, lambda: request_publish(dispatcher))
 
 
 def _count(app, emitted: list[str]) -> None:

@@ -2,7 +2,8 @@
 
 :func:`publish_outbox` runs after every transaction that emitted, and every
 :data:`RETRY_SECONDS` as a periodic job that picks up rows a lost enqueue or a Redis outage left
-behind. For each row, in one transaction: ``XADD`` to ``vectis:events`` when Redis is configured,
+behind. On RQ, a transaction enqueues the publisher only when none is waiting
+(:func:`request_publish`): one queued run publishes every row committed before it starts. For each row, in one transaction: ``XADD`` to ``vectis:events`` when Redis is configured,
 :func:`runtime.automations.publish_event` (which stores the event once by id and queues its
 consumption), and ``published_at``. A failure rolls that batch back and records ``attempts`` and
 ``last_error`` on the row at fault; rows after it wait, so the stream keeps emission order.
@@ -14,6 +15,7 @@ from functools import partial
 from decimal import Decimal
 from typing import Any
 
+import redis
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
@@ -21,6 +23,7 @@ from runtime.clock import utcnow
 from runtime.db import after_commit
 from runtime.events import stream
 from runtime.events.models import OutboxEvent
+from runtime.jobs.queues import EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +57,35 @@ def as_fact(row: OutboxEvent) -> dict[str, Any]:
     return fact
 
 
+#: Redis key set while a publisher job waits in the queue (expires in case that job is lost).
+PENDING_KEY = "vectis:events:publish_pending"
+
+
+def request_publish(dispatcher) -> None:
+    """After a commit that emitted: enqueue :func:`publish_outbox` unless one is already waiting.
+
+    The waiting job clears the flag before it reads the outbox, so a row committed while the flag
+    is set is read by that job, and a row committed after it cleared the flag enqueues another.
+    Enqueueing an RQ job costs several Redis round trips; the flag costs one."""
+    try:
+        if dispatcher.connection.set(PENDING_KEY, "1", nx=True, ex=RETRY_SECONDS):
+            dispatcher.enqueue(publish_outbox, queue=EVENTS)
+    except redis.RedisError:  # committed already: the periodic run publishes the rows
+        log.exception("outbox: requesting the publisher failed; the periodic run will publish")
+
+
 def publish_outbox() -> int:
     """Job: publish every committed, unpublished row in emission order; the number published.
 
     Raises the failure (after recording it on the row) so the job counts as failed.
     """
+    from runtime.jobs import get_dispatcher
+
     app = current_app._get_current_object()
     database = app.extensions["vectis.db"]
+    connection = get_dispatcher(app).connection
+    if connection is not None:
+        connection.delete(PENDING_KEY)
     total = 0
     while True:
         current: list[tuple[int, str]] = []  # (seq, type) of the row being published

@@ -35,9 +35,26 @@ def _validators() -> dict[str, Draft202012Validator]:
     schemas = _schemas()
     registry = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values())
-    return {name: Draft202012Validator(schema, registry=registry,
+    return {name: Draft202012Validator(_inlined(schema, registry.resolver(schema["$id"])), registry=registry,
                                        format_checker=Draft202012Validator.FORMAT_CHECKER)
             for name, schema in schemas.items()}
+
+
+def _inlined(node: Any, resolver) -> Any:
+    """``node`` with each ``$ref`` replaced by what it points at. Every event is checked when it is
+    emitted, and resolving a reference costs more than the check it leads to; the payload schemas
+    only point at the envelope's ``$defs``, which refer to nothing further."""
+    if isinstance(node, list):
+        return [_inlined(item, resolver) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str):
+        resolved = resolver.lookup(node["$ref"])
+        target = _inlined(resolved.contents, resolved.resolver)
+        rest = {key: _inlined(value, resolver) for key, value in node.items() if key != "$ref"}
+        return {**rest, "allOf": [target]} if rest else target
+    return {key: (value if key in ("$defs", "const", "enum", "examples") else _inlined(value, resolver))
+            for key, value in node.items()}
 
 
 def event_types() -> list[str]:
