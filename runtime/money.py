@@ -27,6 +27,8 @@ MINOR_UNITS: dict[str, int] = {
 DEFAULT_MINOR_UNITS = 2
 
 _CODE = re.compile(r"^[A-Z]{3}$")
+#: Currency code → the quantum of its minor unit, for the codes seen so far.
+_EXPONENTS: dict[str, Decimal] = {}
 
 
 class CurrencyMismatch(ValueError):
@@ -63,10 +65,15 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.currency, str) or not _CODE.match(self.currency):
-            raise ValueError(f"currency: expected a three-letter ISO 4217 code like 'EUR', got {self.currency!r}")
-        amount = _to_decimal(self.amount, "amount")
-        exponent = Decimal(1).scaleb(-minor_units(self.currency))
+        # Made for every price of every listed variant: the checked currencies' exponents are kept.
+        exponent = _EXPONENTS.get(self.currency) if isinstance(self.currency, str) else None
+        if exponent is None:
+            if not isinstance(self.currency, str) or not _CODE.match(self.currency):
+                raise ValueError(f"currency: expected a three-letter ISO 4217 code like 'EUR', got {self.currency!r}")
+            exponent = _EXPONENTS[self.currency] = Decimal(1).scaleb(-minor_units(self.currency))
+        amount = self.amount
+        if type(amount) is not Decimal or not amount.is_finite():
+            amount = _to_decimal(amount, "amount")
         object.__setattr__(self, "amount", amount.quantize(exponent, rounding=ROUND_HALF_UP))
 
     @classmethod

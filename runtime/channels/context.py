@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from runtime.db import after_commit
 
 from runtime.channels.errors import ChannelNotFound
-from runtime.channels.models import Channel
+from runtime.channels.models import Channel, ChannelProvider
 from runtime.channels.service import default_channel
 from rules.suggestions import did_you_mean
 
@@ -58,7 +58,7 @@ CACHE = "vectis.channel_cache"
 
 
 class ChannelCache:
-    """The active channels by slug, read together in one statement and kept for
+    """The active channels by slug (and their providers), read together and kept for
     ``VECTIS_CHANNEL_CACHE_SECONDS``. Nearly every request needs its channel and channels change
     rarely; a change this process commits clears the cache at once, a change by another process
     is seen within those seconds. A slug the cache lacks is read again (a new channel is found at
@@ -73,6 +73,7 @@ class ChannelCache:
         self._until = 0.0
         self._by_slug: dict[str, Channel] = {}
         self._default: Channel | None = None
+        self._providers: dict[tuple[int, str], list[ChannelProvider]] = {}
 
     def clear(self) -> None:
         with self._lock:
@@ -90,17 +91,33 @@ class ChannelCache:
             channel = self._by_slug.get(slug)
             return (channel is not None), channel
 
+    def provider_rows(self, channel_id: int, slot: str) -> list[ChannelProvider] | None:
+        """The channel's active provider rows for ``slot`` in position order, or None when the
+        cache has expired (the caller reads them)."""
+        with self._lock:
+            if time.monotonic() >= self._until:
+                return None
+            return self._providers.get((channel_id, slot), [])
+
     def slugs(self) -> list[str]:
         with self._lock:
             return sorted(self._by_slug)
 
     def refill(self, session: Session) -> None:
+        """Every active channel, and their active providers (the cart and checkout mutations ask
+        for the gateway and the shipping providers several times per checkout)."""
         channels = session.exec(select(Channel).where(Channel.is_active)).all()
-        for channel in channels:
-            session.expunge(channel)  # shared read-only between requests, never flushed again
+        rows = session.exec(select(ChannelProvider).where(ChannelProvider.is_active)
+                            .order_by(ChannelProvider.position, ChannelProvider.id)).all()
+        providers: dict[tuple[int, str], list[ChannelProvider]] = {}
+        for row in [*channels, *rows]:
+            session.expunge(row)  # shared read-only between requests, never flushed again
+        for row in rows:
+            providers.setdefault((row.channel_id, row.slot), []).append(row)
         with self._lock:
             self._by_slug = {c.slug: c for c in channels}
             self._default = next((c for c in channels if c.is_default), None)
+            self._providers = providers
             self._until = time.monotonic() + self._seconds
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlmodel import Session, select
 
+from runtime.channels.context import CACHE, forget_channels
 from runtime.channels.errors import ChannelErrorCode
 from runtime.channels.models import Channel, ChannelProvider
 from runtime.errors import BusinessError
@@ -28,17 +29,21 @@ class ConfiguredProvider:
 
 
 def providers(session: Session, channel_id: int, slot: str) -> list[ConfiguredProvider]:
-    """The channel's active providers for ``slot`` whose pack is loaded, in position order.
+    """The channel's active providers for ``slot`` whose pack is loaded, in position order (from
+    the channel cache while it is fresh: ``VECTIS_CHANNEL_CACHE_SECONDS``).
 
     A row naming a provider that is no longer registered (its pack was removed or failed to
     load) is skipped: the remaining providers still serve.
     """
     registry = current_app.extensions["vectis.registry"]
-    rows = session.exec(
-        select(ChannelProvider)
-        .where(ChannelProvider.channel_id == channel_id, ChannelProvider.slot == slot, ChannelProvider.is_active)
-        .order_by(ChannelProvider.position, ChannelProvider.id)
-    ).all()
+    cache = current_app.extensions.get(CACHE)
+    rows = cache.provider_rows(channel_id, slot) if cache is not None else None
+    if rows is None:
+        rows = session.exec(
+            select(ChannelProvider)
+            .where(ChannelProvider.channel_id == channel_id, ChannelProvider.slot == slot, ChannelProvider.is_active)
+            .order_by(ChannelProvider.position, ChannelProvider.id)
+        ).all()
     found = []
     for row in rows:
         entry: Entry | None = registry.get(row.provider)
@@ -72,4 +77,5 @@ def set_provider(session: Session, channel: Channel, slot: str, provider: str, c
     row.config, row.position, row.is_active = config, position, is_active
     session.add(row)
     session.flush()
+    forget_channels(session)
     return row

@@ -142,17 +142,39 @@ def test_a_process_keeps_its_channels_briefly_and_forgets_them_when_it_changes_o
             statements.append(1)
 
         event.listen(app.extensions["vectis.db"].engine, "before_cursor_execute", count)
-        # given the channels read once
+        # given the channels (and their providers) read once, in two statements
         assert post(client, CURRENT)["data"]["currentChannel"]["slug"] == "web"
         read_once = len(statements)
+        assert read_once == 2
         # then later requests answer from memory, unknown slugs included in one more read
         assert post(client, CURRENT, channel="web")["data"]["currentChannel"]["slug"] == "web"
         assert len(statements) == read_once
         assert post(client, CURRENT, channel="nope")["errors"][0]["extensions"] == {"code": "CHANNEL_NOT_FOUND"}
-        assert len(statements) == read_once + 1
+        assert len(statements) == 2 * read_once
         # when this process changes a channel, the next request sees the change at once
         post(client, UPDATE, {"slug": "web", "input": {"isDefault": False}}, token)
         assert post(client, CURRENT)["data"]["currentChannel"] is None
+        # the channel's providers come from the same cache, and a provider change clears it too
+        from runtime.channels.providers import providers
+        from runtime.channels.service import get_channel
+        from tests.runtime.test_orders_api import SET_PROVIDER
+
+        with app.extensions["vectis.db"].session() as session:
+            web = get_channel(session, "web").id
+
+        def gateways():
+            with app.app_context(), app.extensions["vectis.db"].session() as session:
+                return [p.key for p in providers(session, web, "payment_gateway")]
+
+        post(client, CURRENT, channel="web")  # refills the cache
+        before = len(statements)
+        assert gateways() == []
+        assert len(statements) == before  # from memory
+        answer = post(client, SET_PROVIDER, {"slug": "web", "provider": "mock_gateway.payment_gateway.mock",
+                                             "config": {"merchant_id": "m_web"}}, token)
+        assert answer["data"]["setChannelProvider"]["errors"] == []
+        post(client, CURRENT, channel="web")  # refills the cache
+        assert gateways() == ["mock_gateway.payment_gateway.mock"]
     finally:
         _empty_tables(app)
         app.extensions["vectis.db"].dispose()
