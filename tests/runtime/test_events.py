@@ -288,3 +288,24 @@ def test_concurrent_publishers_publish_each_row_once(app, monkeypatch):
     assert sum(counts) == 60
     assert [e["id"] for e in stream.read(get_dispatcher(app).connection)] == ids
     assert stored_event_ids(app) == ids
+
+
+def test_on_redis_one_waiting_publisher_serves_every_transaction_committed_before_it_runs(app):
+    from runtime.events.publisher import PENDING_KEY
+
+    connection = get_dispatcher(app).connection
+    if connection is None:
+        pytest.skip("in-process jobs: each transaction publishes at once, nothing waits")
+    events = get_dispatcher(app).queue("events")
+    with app.app_context():
+        for i in range(3):  # three transactions, no worker yet: one publisher job waits
+            app.extensions["vectis.db"].run(lambda s, i=i: emit(
+                s, "cart.created", {"cart_id": f"c{i}", "channel_id": "web", "currency": "EUR"}, key=f"c{i}"))
+    assert events.count == 1 and connection.exists(PENDING_KEY)
+    drain(app)  # the job clears the flag before it reads, and publishes all three
+    assert [r.published_at is not None for r in outbox(app)] == [True, True, True]
+    assert [e["payload"]["cart_id"] for e in stream.read(connection)] == ["c0", "c1", "c2"]
+    assert not connection.exists(PENDING_KEY) and events.count == 0
+    # a transaction after that run enqueues a new one
+    run(app, lambda s: emit(s, "cart.created", {"cart_id": "c3", "channel_id": "web", "currency": "EUR"}, key="c3"))
+    assert [e["payload"]["cart_id"] for e in stream.read(connection)] == ["c0", "c1", "c2", "c3"]
