@@ -10,12 +10,13 @@ Price list management lives in :mod:`runtime.pricing.lists`; its functions are r
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, select
 
 from runtime.auth.permissions import Actor
@@ -72,44 +73,46 @@ def price_context(actor: Actor, channel: Channel | None, *, base_currency: str, 
     )
 
 
-def _scope_condition(ctx: PriceContext):
-    """Lists whose level's scope is the buyer's, or None when the buyer has no scope at all."""
-    scopes = []
-    if ctx.channel_id is not None:
-        scopes.append(and_(PriceList.level == PriceLevel.CHANNEL.value, PriceList.channel_id == ctx.channel_id))
-    if ctx.customer_group_id is not None:
-        scopes.append(and_(PriceList.level == PriceLevel.CUSTOMER_GROUP.value,
-                           PriceList.customer_group_id == ctx.customer_group_id))
-    if ctx.account_id is not None:
-        scopes.append(and_(PriceList.level == PriceLevel.ACCOUNT.value, PriceList.account_id == ctx.account_id))
-    if ctx.location_id is not None:
-        scopes.append(and_(PriceList.level == PriceLevel.LOCATION.value, PriceList.location_id == ctx.location_id))
-    return or_(*scopes) if scopes else None
+#: The context fields that scope each list level; a buyer without one has no lists of that level.
+_SCOPES = (("channel_id", PriceLevel.CHANNEL), ("customer_group_id", PriceLevel.CUSTOMER_GROUP),
+           ("account_id", PriceLevel.ACCOUNT), ("location_id", PriceLevel.LOCATION))
 
 
-def _applicable_entries(session: Session, ctx: PriceContext, variant_ids: list[int]) -> list:
-    """Every entry of every applicable list for these variants, in one statement."""
-    scope = _scope_condition(ctx)
-    if scope is None or not variant_ids:
-        return []
+@functools.cache
+def _entries_statement(scoped: tuple[str, ...]):
+    """The applicable-entries select for a buyer with these scope fields set, built once per shape
+    (at most 16) with bind parameters: building it costs more than running it, on every priced
+    request."""
+    scope = or_(*(and_(PriceList.level == level.value, getattr(PriceList, name) == bindparam(name))
+                  for name, level in _SCOPES if name in scoped))
     channel = PriceList.channel_id.is_(None)
-    if ctx.channel_id is not None:
-        channel = or_(channel, PriceList.channel_id == ctx.channel_id)
-    statement = (
+    if "channel_id" in scoped:
+        channel = or_(channel, PriceList.channel_id == bindparam("channel_id"))
+    at = bindparam("at")
+    return (
         select(PriceListEntry.variant_id, PriceListEntry.min_quantity, PriceListEntry.price,
                PriceList.id, PriceList.slug, PriceList.name, PriceList.level, PriceList.priority)
         .join(PriceList, PriceList.id == PriceListEntry.price_list_id)
         .where(
-            PriceListEntry.variant_id.in_(variant_ids),
+            PriceListEntry.variant_id.in_(bindparam("variant_ids", expanding=True)),
             PriceList.is_active,
-            PriceList.currency == ctx.currency,
-            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= ctx.at),
-            or_(PriceList.valid_until.is_(None), PriceList.valid_until > ctx.at),
+            PriceList.currency == bindparam("currency"),
+            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= at),
+            or_(PriceList.valid_until.is_(None), PriceList.valid_until > at),
             channel,
             scope,
         )
     )
-    return list(session.exec(statement).all())
+
+
+def _applicable_entries(session: Session, ctx: PriceContext, variant_ids: list[int]) -> list:
+    """Every entry of every applicable list for these variants, in one statement."""
+    scoped = tuple(name for name, _level in _SCOPES if getattr(ctx, name) is not None)
+    if not scoped or not variant_ids:
+        return []
+    values = {name: getattr(ctx, name) for name in scoped}
+    return list(session.execute(_entries_statement(scoped),
+                                {**values, "variant_ids": variant_ids, "currency": ctx.currency, "at": ctx.at}).all())
 
 
 class _ListOffer:
