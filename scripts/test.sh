@@ -11,5 +11,13 @@ fi
 if [ -z "${VECTIS_TEST_REDIS_URL+set}" ] && answers 6379; then
   export VECTIS_TEST_REDIS_URL=redis://127.0.0.1:6379/15
 fi
+# The browser tests (tests/browser) drive Debian's chromium; install it when missing and we may
+# (root, apt-get present). Playwright never downloads a browser here. Without it they are skipped.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the browser tests"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; } >/dev/null \
+    || echo "could not install chromium: the browser tests will be skipped"
+fi
+[ -x /usr/bin/chromium ] || echo "browser: /usr/bin/chromium missing, tests/browser will be skipped"
 echo "backends: sqlite${VECTIS_TEST_DATABASE_URL:+, postgresql ($VECTIS_TEST_DATABASE_URL)}${VECTIS_TEST_REDIS_URL:+, redis ($VECTIS_TEST_REDIS_URL)}"
 exec .venv/bin/python -m pytest "$@"
