@@ -38,3 +38,19 @@ class DefinitionRevision(SQLModel, table=True):
     rolled_back_from: int | None = None
     is_live: bool = Field(default=False)
     created_at: datetime = timestamp_field()
+
+
+class DefinitionDraft(SQLModel, table=True):
+    """A source saved in the admin UI without publishing: one per definition and author."""
+
+    __tablename__ = "definition_draft"
+    __table_args__ = (UniqueConstraint("kind", "name", "author", name="uq_definition_draft"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    name: str = Field(max_length=128)
+    author: str = Field(max_length=254)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    #: The live revision the editor had open (None: the definition was not live yet).
+    base_revision: int | None = None
+    updated_at: datetime = timestamp_field()
