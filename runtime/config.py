@@ -58,6 +58,8 @@ class Settings:
     channel_cache_seconds: float = 2.0
     #: The store's base currency (ISO 4217): variant base prices and orders' base amounts are in it.
     base_currency: str = "EUR"
+    #: Send the admin UI's session cookie only over HTTPS (turn on behind TLS in production).
+    admin_cookie_secure: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,6 +83,7 @@ _ENV = {
     "log_format": "VECTIS_LOG_FORMAT",
     "base_currency": "VECTIS_BASE_CURRENCY",
     "channel_cache_seconds": "VECTIS_CHANNEL_CACHE_SECONDS",
+    "admin_cookie_secure": "VECTIS_ADMIN_COOKIE_SECURE",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).
