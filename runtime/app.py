@@ -36,5 +36,9 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     inventory.init_app(app)  # reservations on their machine, the stock cart check, stage and sweep job
     labels.init_app(app)  # the label index job and its after-commit triggers
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
+
+    import admin_ui  # the app factory is where the admin blueprint is mounted; runtime code never imports it
+
+    admin_ui.init_app(app)
     return app
 
