@@ -1,0 +1,16 @@
+"""Previews of a checked draft against real data, one module per kind.
+
+Each ``preview(app, session, draft, live, form)`` gets the draft's compiled definition, the live
+one (None when the definition is new) and the editor's form (its preview inputs), and returns
+what its template (``admin/previews/<kind>.html``) shows. Nothing is written.
+"""
+from __future__ import annotations
+
+from admin_ui.previews import automation, label, mmoq_cap, state_machine
+
+PREVIEWS = {
+    "label": label.preview,
+    "mmoq_cap": mmoq_cap.preview,
+    "state_machine": state_machine.preview,
+    "automation": automation.preview,
+}
