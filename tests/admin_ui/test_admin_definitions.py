@@ -202,3 +202,30 @@ def test_two_editors_publishing_from_the_same_revision_one_wins(app, backend):
     [t.join() for t in threads]
     assert sorted(codes) == [302, 409]
     assert [r[0] for r in revisions(app, "label", "sale")] == [2, 1]
+
+
+def test_automation_preview_replays_recent_events_against_the_draft(app, client, frozen_clock):
+    from datetime import timedelta
+
+    from runtime.automations import publish_event
+    from runtime.state_machines.effects import Effect
+
+    app.extensions["vectis.registry"].register("test", "effect_action", "pause", Effect(lambda call: None),
+                                               label="Pause")
+    source = ("kind: automation\nname: repeated_refunds\non:\n  all:\n    - refund: {type: refund.executed}\n"
+              "  count: 3\n  within: 30d\n  correlate_by: account_id\ndo: [test.pause]\n")
+    events = [("r1", 20, "a1"), ("r2", 10, "a1"), ("r3", 5, "a1"), ("s1", 3, "a2"), ("s2", 2, "a2"), ("old", 45, "a2")]
+    for event_id, days_ago, account in events:
+        event = {"id": event_id, "type": "refund.executed", "account_id": account,
+                 "occurred_at": (frozen_clock.now() - timedelta(days=days_ago)).isoformat()}
+        with app.app_context():
+            app.extensions["vectis.db"].run(lambda s, e=event: publish_event(s, e))
+    token = sign_in(app, client, "merchandiser")
+    page = post(client, "/admin/definitions/new", token, kind="automation", source=source, action="preview",
+                replay_days="30").get_data(as_text=True)
+    assert "Replayed 5 event(s) of the last 30 days" in page
+    assert '<strong id="match-count">1</strong> match(es) would have fired test.pause' in page
+    assert "<td>a1</td><td>r1, r2, r3</td>" in page
+    short = post(client, "/admin/definitions/new", token, kind="automation", source=source, action="preview",
+                 replay_days="12").get_data(as_text=True)
+    assert "Replayed 4 event(s) of the last 12 days" in short and '<strong id="match-count">0</strong>' in short
