@@ -102,8 +102,8 @@ def registry():
 
 
 def test_the_core_declares_its_slots(registry):
-    assert sorted(registry.slots) == sorted([s.name for s in CORE_SLOTS] + ["checkout_stage", "periodic_job"]) == [
-        "cart_parse_provider", "checkout_stage", "definitions", "effect_action", "fact_field", "graphql", "payment_gateway",
+    assert sorted(registry.slots) == sorted([s.name for s in CORE_SLOTS] + ["cart_check", "checkout_stage", "periodic_job"]) == [
+        "cart_check", "cart_parse_provider", "checkout_stage", "definitions", "effect_action", "fact_field", "graphql", "payment_gateway",
         "periodic_job", "predicate_function", "shipping_rate_provider", "tax_provider",
     ]
 
