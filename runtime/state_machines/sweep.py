@@ -1,7 +1,7 @@
 """The one timer sweep: every live machine, every bound table, every timed state, set-based.
 
 For each (machine, bound model, timed state) it moves expired rows in batches, each batch one
-``UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) AND state = :s RETURNING id``,
+``SELECT … LIMIT n FOR UPDATE SKIP LOCKED`` then ``UPDATE … WHERE id IN (…) AND state = :s RETURNING id``,
 then writes their history rows with one executemany and hands the moved ids to the
 transition's effects in one call. A row fired meanwhile no longer has the timed state (or is
 locked and skipped), so it is never moved twice; running the sweep again, or late, is harmless.
@@ -75,9 +75,14 @@ def _expire_batch(session: Session, app: Flask, live: LiveDefinition, binding: B
            .where(table.c[STATE] == timer.state, table.c[ENTERED_AT] <= now - timer.after)
            .limit(batch_size)
            .with_for_update(skip_locked=True))  # rendered on PostgreSQL; SQLite has one writer
+    # The due ids are read first: PostgreSQL may run a LIMIT … SKIP LOCKED subquery inside the
+    # UPDATE more than once, each time locking other rows, and so move more than a batch.
+    locked = session.execute(due).scalars().all()
+    if not locked:
+        return 0
     ids = session.execute(
         update(table)
-        .where(id_column.in_(due.scalar_subquery()), table.c[STATE] == timer.state)
+        .where(id_column.in_(locked), table.c[STATE] == timer.state)
         .values({STATE: transition.target, ENTERED_AT: now})
         .returning(id_column)
     ).scalars().all()
