@@ -1,7 +1,7 @@
 """Inventory invariants under real concurrency (threads, one connection each):
 
 * 200 placeOrder calls against a stock of 50: exactly 50 orders, 150 OUT_OF_STOCK, never a 500
-  (PostgreSQL, 30 served at a time as by a server's worker threads; SQLite runs 20 against 5,
+  (PostgreSQL, 20 served at a time as by a server's worker threads; SQLite runs 20 against 5,
   its single writer serializing them);
 * the sweep and placeOrder racing for the same holds: each hold ends EXPIRED or CONFIRMED, never
   both, and stock counts each once;
@@ -71,10 +71,10 @@ def place_all(app, carts: list[str]) -> list[tuple[int, dict]]:
 
 #: Requests served at once, as a server's worker threads would (each may need a second pooled
 #: connection, for the definitions poll, while its transaction holds the first).
-WORKERS = 30
+WORKERS = 20
 
 
-def wide_pool(app, connections: int = WORKERS + 10) -> None:
+def wide_pool(app, connections: int = WORKERS + 4) -> None:
     """A pool wider than :data:`WORKERS` with a patient time-out: 200 calls queue for the
     workers, not for connections, as they would on a server whose pool fits its threads."""
     from runtime.db import Database
