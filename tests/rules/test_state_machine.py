@@ -208,7 +208,8 @@ def runtime_env():
     from rules.environment import Environment
     from runtime.auth.permissions import PERMISSIONS
 
-    return Environment(permissions=set(PERMISSIONS))
+    # and the core's effect actions that shipped machines list (the inventory's stock effect)
+    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock"})
 
 
 @pytest.mark.parametrize("name", SHIPPED)
