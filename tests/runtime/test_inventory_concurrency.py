@@ -47,7 +47,7 @@ def clone_carts(app, token: str, count: int) -> list[str]:
     return app.extensions["vectis.db"].run(work)
 
 
-def place_all(app, carts: list[str]) -> list[tuple[int, dict]]:
+def place_all(app, carts: list[str], key: str = "k") -> list[tuple[int, dict]]:
     """Every cart's placeOrder at once, one thread (and test client) each."""
     barrier = threading.Barrier(len(carts))
     workers = threading.BoundedSemaphore(WORKERS)
@@ -57,7 +57,7 @@ def place_all(app, carts: list[str]) -> list[tuple[int, dict]]:
         client = app.test_client()
         barrier.wait()
         with workers:
-            response = client.post("/graphql", json={"query": PLACE, "variables": {"id": cart, "key": f"k-{index}"}},
+            response = client.post("/graphql", json={"query": PLACE, "variables": {"id": cart, "key": f"{key}-{index}"}},
                                    headers={"X-Channel-Slug": "web"})
         answers[index] = (response.status_code, response.get_json())
 
