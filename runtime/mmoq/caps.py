@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, g, has_request_context
 from rules.batch import BatchEvaluator
 from rules.mmoq import MmoqCap
 from rules.mmoq_limits import Resolved, Source, resolve
@@ -17,6 +17,7 @@ from rules.mmoq_limits import Resolved, Source, resolve
 from runtime.mmoq.facts import Customer, variant_fact
 
 KIND = "mmoq_cap"
+G_KEY = "vectis_mmoq_caps"
 _lock = threading.Lock()
 
 
@@ -32,16 +33,28 @@ class LiveCaps:
         """For each fact, the indexes of the caps that select it (one batch pass for predicates)."""
         chosen: list[list[int]] = [[] for _ in facts]
         if self.evaluator is not None and facts:
-            result = self.evaluator.evaluate(facts)
-            for position, cap_index in enumerate(self.by_predicate):
-                for fact_index in result.facts_matching(position):
-                    chosen[int(fact_index)].append(cap_index)
+            for position, fact_index in self.evaluator.evaluate(facts).pairs():
+                chosen[fact_index].append(self.by_predicate[position])
         for cap_index, (cap, _source) in enumerate(self.caps):
             if cap.skus is not None:
                 for fact_index, fact in enumerate(facts):
                     if fact["sku"] in cap.skus:
                         chosen[fact_index].append(cap_index)
         return [sorted(indexes) for indexes in chosen]
+
+
+def request_caps(app: Flask) -> LiveCaps:
+    """The caps this request started with (taken before its transaction opens), else the live
+    ones. A check inside a transaction must not poll for revisions: the poll needs a second
+    connection while the transaction holds one, which starves the pool under load."""
+    if has_request_context() and G_KEY in g:
+        return g.get(G_KEY)
+    return live_caps(app)
+
+
+def remember_caps() -> None:
+    """``before_request``: take this request's caps (after the live definitions' own poll)."""
+    setattr(g, G_KEY, live_caps(current_app))
 
 
 def live_caps(app: Flask) -> LiveCaps:
@@ -70,7 +83,7 @@ def fallback(variant) -> dict[str, Any]:
 
 def resolve_caps(app: Flask, variants: dict[int, tuple], customer: Customer) -> dict[int, Resolved]:
     """``variant_id → Resolved`` for ``variants`` (``id → (ProductVariant, Product)``) and ``customer``."""
-    caps = live_caps(app)
+    caps = request_caps(app)
     ids = list(variants)
     selected = caps.selected([variant_fact(*variants[i]) for i in ids])
     in_scope = [cap.in_scope(customer.fact) for cap, _source in caps.caps]
