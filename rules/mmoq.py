@@ -74,6 +74,10 @@ def run_examples(cap: MmoqCap, examples: list[dict], env: Environment) -> list[A
             continue
         if not applies or "violations" not in expect:
             continue
+        if "quantity" not in given:
+            errors.append(AuthorError("example needs given.quantity (base units in the cart) to check violations",
+                                      pointer=f"/examples/{index}/given"))
+            continue
         resolved = mmoq_limits.resolve([(mmoq_limits.Source(cap.name), cap.limits)])
         found = mmoq_limits.violations(resolved, given["quantity"], ordered_30d=given.get("ordered_30d", 0),
                                        available=given.get("available"))

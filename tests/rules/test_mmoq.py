@@ -120,3 +120,14 @@ def test_violations_carry_limit_requested_allowed_and_window():
     assert codes(36, available=30) == []
     assert codes(48) == []
     assert {v.source for v in violations(resolved, 12)} == {source}
+
+
+def test_an_example_expecting_violations_needs_a_quantity(env):
+    source = ("kind: mmoq_cap\nname: q\nselect: {skus: [A-1]}\nlimits: {min_quantity: 2}\nexamples:\n"
+              "  - given: {variant: {sku: A-1}}\n    expect: {applies: true, violations: []}\n")
+
+    checked = check_source(source, "q.yaml", env)
+
+    assert [str(error) for error in checked.errors] == [
+        "q.yaml:6:12: mmoq_cap/q: /examples/0/given: example needs given.quantity (base units in the cart) "
+        "to check violations"]

@@ -201,6 +201,11 @@ def test_cart_bulk_lookup_answers_each_row_and_writes_nothing(app, client):
     assert answer["errors"] == []
     assert cart_state(app) == before
 
+    # without a cart: the caller's prices in the request's channel, the rows alone
+    alone = post(client, LOOKUP, {"input": {"rows": [{"sku": "MUG-1", "quantity": 24}]}})["data"]["cartBulkLookup"]
+    assert [(r["unitPrice"]["amount"], r["packageHint"], r["violations"]) for r in alone["rows"]] == [
+        ("8.00", "box", [])]
+
     # the cart's box counts with the rows: 12 + 6 loose breaks the increment
     answer = post(client, LOOKUP, {"input": {"cartId": cart, "rows": [{"sku": "MUG-1", "quantity": 6}]}}
                   )["data"]["cartBulkLookup"]
