@@ -37,8 +37,19 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     labels.init_app(app)  # the label index job and its after-commit triggers
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
 
-    import admin_ui  # the app factory is where the admin blueprint is mounted; runtime code never imports it
-
-    admin_ui.init_app(app)
+    _mount_web_uis(app)
     return app
+
+
+#: Entry-point group of the server-rendered UIs mounted on the app (``admin_ui`` at ``/admin``).
+WEB_UI_GROUP = "vectis.web_ui"
+
+
+def _mount_web_uis(app: Flask) -> None:
+    """Call each installed UI's ``init_app``: the UIs build on the runtime, so the runtime finds
+    them by entry point (``pyproject.toml``) rather than importing them."""
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group=WEB_UI_GROUP), key=lambda e: e.name):
+        entry.load()(app)
 
