@@ -1,8 +1,9 @@
 """The live definitions of this process: compiled from the database, rebuilt when a revision changes.
 
 Each process polls one cheap query (the highest revision row id) at most every
-``definitions_poll_seconds``; publishing and rolling back both insert a row, so any change is
-seen on the next poll without a restart. Compiled definitions are reused by checksum.
+``definitions_poll_seconds``, at the start of a request (never inside its transaction) or when a
+job or script asks; publishing and rolling back both insert a row, so any change is seen on the
+next poll without a restart. Compiled definitions are reused by checksum.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from rules.pipeline import Definition, check_source
 from sqlalchemy import func
 from sqlmodel import select
@@ -82,12 +83,19 @@ class LiveDefinitions:
         self._by_key, self.failures = by_key, failures
         _report_revisions(self._app, by_key.values())
 
+    def _poll(self) -> None:
+        # A request polled before it began (``init_app``'s hook). Polling again here could take a
+        # second pooled connection while the request's transaction holds one and row locks: with
+        # as many busy threads as connections, every thread would wait for the pool.
+        if not has_request_context():
+            self.refresh()
+
     def get(self, kind: str, name: str) -> LiveDefinition | None:
-        self.refresh()
+        self._poll()
         return self._by_key.get((kind, name))
 
     def all(self, kind: str | None = None) -> list[LiveDefinition]:
-        self.refresh()
+        self._poll()
         return sorted(
             (d for d in self._by_key.values() if kind is None or d.kind == kind), key=lambda d: (d.kind, d.name)
         )
