@@ -58,7 +58,8 @@ CACHE = "vectis.channel_cache"
 
 
 class ChannelCache:
-    """The active channels by slug (and their providers), read together and kept for
+    """The active channels by slug (and, once asked, their providers: the cart and checkout
+    mutations ask for the gateway and the shipping providers several times per checkout), kept for
     ``VECTIS_CHANNEL_CACHE_SECONDS``. Nearly every request needs its channel and channels change
     rarely; a change this process commits clears the cache at once, a change by another process
     is seen within those seconds. A slug the cache lacks is read again (a new channel is found at
@@ -73,7 +74,8 @@ class ChannelCache:
         self._until = 0.0
         self._by_slug: dict[str, Channel] = {}
         self._default: Channel | None = None
-        self._providers: dict[tuple[int, str], list[ChannelProvider]] = {}
+        #: Loaded on first use after each refill: most requests never ask for a provider.
+        self._providers: dict[tuple[int, str], list[ChannelProvider]] | None = None
 
     def clear(self) -> None:
         with self._lock:
@@ -91,33 +93,39 @@ class ChannelCache:
             channel = self._by_slug.get(slug)
             return (channel is not None), channel
 
-    def provider_rows(self, channel_id: int, slot: str) -> list[ChannelProvider] | None:
-        """The channel's active provider rows for ``slot`` in position order, or None when the
-        cache has expired (the caller reads them)."""
+    def provider_rows(self, session: Session, channel_id: int, slot: str) -> list[ChannelProvider] | None:
+        """The channel's active provider rows for ``slot`` in position order (every channel's
+        read in one statement the first time after a refill), or None when the cache has expired
+        (the caller reads them itself)."""
         with self._lock:
             if time.monotonic() >= self._until:
                 return None
-            return self._providers.get((channel_id, slot), [])
+            if self._providers is not None:
+                return self._providers.get((channel_id, slot), [])
+            until = self._until
+        rows = session.exec(select(ChannelProvider).where(ChannelProvider.is_active)
+                            .order_by(ChannelProvider.position, ChannelProvider.id)).all()
+        providers: dict[tuple[int, str], list[ChannelProvider]] = {}
+        for row in rows:
+            session.expunge(row)  # shared read-only between requests, never flushed again
+            providers.setdefault((row.channel_id, row.slot), []).append(row)
+        with self._lock:
+            if self._until == until:  # not cleared or refilled meanwhile
+                self._providers = providers
+        return providers.get((channel_id, slot), [])
 
     def slugs(self) -> list[str]:
         with self._lock:
             return sorted(self._by_slug)
 
     def refill(self, session: Session) -> None:
-        """Every active channel, and their active providers (the cart and checkout mutations ask
-        for the gateway and the shipping providers several times per checkout)."""
         channels = session.exec(select(Channel).where(Channel.is_active)).all()
-        rows = session.exec(select(ChannelProvider).where(ChannelProvider.is_active)
-                            .order_by(ChannelProvider.position, ChannelProvider.id)).all()
-        providers: dict[tuple[int, str], list[ChannelProvider]] = {}
-        for row in [*channels, *rows]:
-            session.expunge(row)  # shared read-only between requests, never flushed again
-        for row in rows:
-            providers.setdefault((row.channel_id, row.slot), []).append(row)
+        for channel in channels:
+            session.expunge(channel)  # shared read-only between requests, never flushed again
         with self._lock:
             self._by_slug = {c.slug: c for c in channels}
             self._default = next((c for c in channels if c.is_default), None)
-            self._providers = providers
+            self._providers = None
             self._until = time.monotonic() + self._seconds
 
 

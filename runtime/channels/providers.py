@@ -37,7 +37,7 @@ def providers(session: Session, channel_id: int, slot: str) -> list[ConfiguredPr
     """
     registry = current_app.extensions["vectis.registry"]
     cache = current_app.extensions.get(CACHE)
-    rows = cache.provider_rows(channel_id, slot) if cache is not None else None
+    rows = cache.provider_rows(session, channel_id, slot) if cache is not None else None
     if rows is None:
         rows = session.exec(
             select(ChannelProvider)
