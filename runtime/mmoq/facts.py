@@ -39,13 +39,18 @@ class Customer:
         return {name: value for name, value in values.items() if value is not None}
 
 
-def customer_of(session: Session, cart, group_id: int | None) -> Customer:
+def customer_of(session: Session, cart, group_id: int | None, channel=None) -> Customer:
     """The cart's buyer: its account (B2B), else its customer, user or e-mail; ``group_id`` is
-    the customer group pricing uses (``runtime.carts.lines.price_context``)."""
+    the customer group pricing uses (``runtime.carts.lines.price_context``); ``channel``: the
+    cart's channel when the caller has it."""
     from runtime.accounts.models import Account, CustomerGroup
     from runtime.channels.models import Channel
 
-    channel, time_zone = session.exec(select(Channel.slug, Channel.time_zone).where(Channel.id == cart.channel_id)).one()
+    if channel is not None and channel.id == cart.channel_id:
+        channel, time_zone = channel.slug, channel.time_zone
+    else:
+        channel, time_zone = session.exec(select(Channel.slug, Channel.time_zone)
+                                          .where(Channel.id == cart.channel_id)).one()
     account = session.exec(select(Account.slug).where(Account.id == cart.account_id)).first() if cart.account_id else None
     group = session.exec(select(CustomerGroup.slug).where(CustomerGroup.id == group_id)).first() if group_id else None
     key = (("account", cart.account_id) if cart.account_id else ("customer", cart.customer_id) if cart.customer_id

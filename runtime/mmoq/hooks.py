@@ -28,6 +28,8 @@ def check_cart(change: CartChange) -> None:
     session, cart = change.session, change.cart
     variants = cart_lines.load_variants(session, ids=tuple(base), channel_id=cart.channel_id, at=utcnow())
     base = {variant_id: total for variant_id, total in base.items() if variant_id in variants}
+    if not enforce.anything_to_check(current_app, variants, base):
+        return
     group = cart_lines.price_context(session, change.actor, cart).customer_group_id
     found = enforce.check(current_app, session, customer_of(session, cart, group), variants, base, cart_id=cart.id)
     enforce.refuse(found, "lines")
@@ -36,7 +38,10 @@ def check_cart(change: CartChange) -> None:
 def check_checkout(checkout: Checkout) -> None:
     """Every variant of the cart, with the customer's row locked for the 30-day window."""
     session, cart = checkout.session, checkout.cart
+    base = cart_lines.base_quantities(checkout.lines)
+    if not enforce.anything_to_check(current_app, checkout.variants, base):
+        return
     group = checkout.price_context.customer_group_id if checkout.price_context else None
-    found = enforce.check(current_app, session, customer_of(session, cart, group), checkout.variants,
-                          cart_lines.base_quantities(checkout.lines), cart_id=cart.id, lock=True)
+    found = enforce.check(current_app, session, customer_of(session, cart, group, checkout.channel), checkout.variants,
+                          base, cart_id=cart.id, lock=True)
     enforce.refuse(found, "cartId")
