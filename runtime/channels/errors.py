@@ -12,6 +12,7 @@ class ChannelErrorCode(str, Enum):
     INVALID_NAME = "INVALID_NAME"
     INVALID_COMMERCE_MODE = "INVALID_COMMERCE_MODE"
     INVALID_CAPTURE_MODE = "INVALID_CAPTURE_MODE"
+    INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
     #: Not a three-letter ISO 4217 code.
     INVALID_CURRENCY = "INVALID_CURRENCY"
     #: A currency the channel does not list among its supported currencies.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
@@ -18,7 +19,8 @@ SLUG_MAX = 64
 NAME_MAX = 200
 
 #: Fields :func:`update_channel` accepts (the slug is the channel's address and never changes).
-UPDATABLE = ("name", "commerce_mode", "default_currency", "currencies", "capture_mode", "is_active", "is_default")
+UPDATABLE = ("name", "commerce_mode", "default_currency", "currencies", "capture_mode", "is_active", "is_default",
+             "time_zone")
 
 
 def currency_problem(code: object, field: str) -> BusinessError | None:
@@ -29,6 +31,19 @@ def currency_problem(code: object, field: str) -> BusinessError | None:
         return BusinessError(Code.INVALID_CURRENCY, f"{field}: expected a three-letter ISO 4217 code like 'EUR', got {code!r}",
                              field=field)
     return None
+
+
+def time_zone_problem(value: object) -> BusinessError | None:
+    """An ``INVALID_TIME_ZONE`` error unless ``value`` names an IANA time zone (``Europe/Vienna``):
+    the channel's days (the 30-day cap window) start at its local midnight."""
+    try:
+        if isinstance(value, str) and value.strip() == value and value:
+            ZoneInfo(value)
+            return None
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    return BusinessError(Code.INVALID_TIME_ZONE, f"timeZone: expected an IANA time zone like 'Europe/Vienna' or "
+                         f"'UTC', got {value!r}", field="timeZone")
 
 
 def _enum_problem(value: object, enum: type, code: Code, field: str) -> BusinessError | None:
@@ -65,6 +80,7 @@ def validate(values: dict[str, Any]) -> list[BusinessError]:
                 Code.UNSUPPORTED_CURRENCY,
                 f"defaultCurrency: {default} is not among the supported currencies ({', '.join(map(str, currencies))})",
                 field="defaultCurrency"))
+    problems.append(time_zone_problem(values["time_zone"]))
     if values["is_default"] and not values["is_active"]:
         problems.append(BusinessError(Code.DEFAULT_CHANNEL_INACTIVE,
                                       "isActive: the default channel must be active", field="isActive"))
@@ -104,12 +120,12 @@ def _save(session: Session, channel: Channel, values: dict[str, Any]) -> Channel
 def create_channel(session: Session, *, slug: str, name: str, commerce_mode: str | CommerceMode,
                    default_currency: str, currencies: list[str] | None = None,
                    capture_mode: str | CaptureMode = CaptureMode.AUTHORIZE_AND_CAPTURE,
-                   is_active: bool = True, is_default: bool = False) -> Channel:
+                   is_active: bool = True, is_default: bool = False, time_zone: str = "UTC") -> Channel:
     """A new channel; ``currencies`` defaults to the default currency alone."""
     values = _plain({
         "slug": slug, "name": name, "commerce_mode": commerce_mode, "default_currency": default_currency,
         "currencies": [default_currency] if currencies is None else currencies, "capture_mode": capture_mode,
-        "is_active": is_active, "is_default": is_default,
+        "is_active": is_active, "is_default": is_default, "time_zone": time_zone,
     })
     if isinstance(slug, str) and session.exec(select(Channel.id).where(Channel.slug == slug)).first() is not None:
         raise BusinessError(Code.DUPLICATE_SLUG, f"slug: a channel {slug!r} already exists", field="slug")

@@ -172,3 +172,16 @@ def test_a_process_keeps_its_channels_briefly_and_forgets_them_when_it_changes_o
     finally:
         _empty_tables(app)
         app.extensions["vectis.db"].dispose()
+
+
+def test_a_channel_has_a_time_zone_that_must_exist(app, client):
+    token = signed_in(app, client, "admin")
+    query = """mutation($slug: String!, $input: UpdateChannelInput!) { updateChannel(slug: $slug, input: $input) {
+      channel { slug timeZone } errors { code field message } } }"""
+    created = post(client, CREATE.replace("isDefault }", "isDefault timeZone }"), {"input": WEB}, token)
+    assert created["data"]["createChannel"]["channel"]["timeZone"] == "UTC"
+    refused = post(client, query, {"slug": "web", "input": {"timeZone": "Europe/Viena"}}, token)["data"]["updateChannel"]
+    assert refused == {"channel": None, "errors": [{"code": "INVALID_TIME_ZONE", "field": "timeZone", "message":
+                       "timeZone: expected an IANA time zone like 'Europe/Vienna' or 'UTC', got 'Europe/Viena'"}]}
+    changed = post(client, query, {"slug": "web", "input": {"timeZone": "Europe/Vienna"}}, token)["data"]["updateChannel"]
+    assert changed == {"channel": {"slug": "web", "timeZone": "Europe/Vienna"}, "errors": []}
