@@ -153,9 +153,13 @@ class FactCatalog:
 
 
 def check_pack_field(value: Any) -> None:
-    """What a pack registers as a field: ``{"fact": <fact kind>, "schema": <JSON Schema>}``."""
-    if not isinstance(value, dict) or set(value) != {"fact", "schema"}:
-        raise TypeError("expected a mapping {fact: <fact kind>, schema: <JSON Schema>}")
+    """What a pack registers as a field: ``{"fact": <fact kind>, "schema": <JSON Schema>}``, and
+    optionally ``"load"``: the function that supplies the values where the runtime builds that
+    fact in bulk (``load(session, ids) -> {id: value}``; product and variant facts)."""
+    if not isinstance(value, dict) or not {"fact", "schema"} <= set(value) <= {"fact", "schema", "load"}:
+        raise TypeError("expected a mapping {fact: <fact kind>, schema: <JSON Schema>} with an optional load")
+    if "load" in value and not callable(value["load"]):
+        raise TypeError(f"load: expected a function (session, ids) -> {{id: value}}, got {type(value['load']).__name__}")
     names = default_catalog().names
     if value["fact"] not in names:
         raise ValueError(f"unknown fact kind {value['fact']!r}{did_you_mean(value['fact'], names)}")

@@ -12,7 +12,7 @@ from rules.label import Label
 from rules.predicates import Predicate
 
 from runtime.clock import utcnow
-from runtime.labels.facts import load_catalog, product_facts
+from runtime.labels.facts import field_sources, load_catalog, product_facts
 
 SAMPLE = 10
 
@@ -27,7 +27,8 @@ def preview(app, session, draft: Label, live: Label | None, form) -> dict[str, A
     labels = [draft] + ([live] if live is not None else [])
     predicates = [label.predicate for label in labels]
     rows = load_catalog(session)
-    facts = product_facts(session, rows, utcnow(), needs=_needs(predicates, labels), whole_catalog=True)
+    facts = product_facts(session, rows, utcnow(), needs=_needs(predicates, labels), whole_catalog=True,
+                          sources=field_sources(app))
     result = BatchEvaluator(predicates).evaluate(facts) if facts else None
     now_set = set(result.facts_matching(0).tolist()) if result else set()
     before = set(result.facts_matching(1).tolist()) if result and live is not None else set()

@@ -6,7 +6,8 @@ and only when some label reads them (``needs``: the top-level fields read, ``Non
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from sqlmodel import Session
 from runtime.catalog.models import Brand, Category, Product, ProductVariant
 from runtime.inventory.levels import available_by_variant
 from runtime.orders.models import Order, OrderLine
+
+log = logging.getLogger(__name__)
 
 #: Ids per ``IN (…)`` list: below SQLite's 32,766 bound parameters with room to spare.
 CHUNK = 10_000
@@ -35,6 +38,54 @@ class CatalogRows:
     variants: dict[int, list[ProductVariant]]
     brands: dict[int, Brand] = field(default_factory=dict)
     categories: dict[int, Category] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """A pack's values for its field ``<pack>.<name>`` of the product or variant fact: what it
+    registered in the ``fact_field`` slot with a ``load(session, ids) -> {id: value}``."""
+
+    pack: str
+    name: str
+    fact: str
+    load: Callable[[Session, list[int]], dict[int, Any]]
+
+
+def field_sources(app) -> list[FieldSource]:
+    """The registered pack fields of products and variants that come with their values."""
+    registry = app.extensions["vectis.registry"]
+    return [FieldSource(entry.pack, entry.name, entry.value["fact"], entry.value["load"])
+            for entry in registry.entries("fact_field")
+            if entry.value.get("load") is not None and entry.value["fact"] in ("product", "variant")]
+
+
+def _pack_values(session: Session, source: FieldSource, ids: list[int]) -> dict[int, Any]:
+    """The source's values, chunked; a failing pack is logged and supplies nothing (its labels
+    do not apply), rather than failing the page or the index."""
+    found: dict[int, Any] = {}
+    try:
+        for part in chunks(ids):
+            found.update(source.load(session, list(part)) or {})
+    except Exception:  # a pack's fault must not take the catalog down
+        log.exception("pack field %s.%s: loading values failed", source.pack, source.name)
+        return {}
+    return found
+
+
+def _add_pack_fields(session: Session, facts: list[dict[str, Any]], rows: CatalogRows,
+                     sources: Sequence[FieldSource], wants: Callable[[str], bool]) -> None:
+    for source in sources:
+        if source.fact == "product" and wants(source.pack):
+            values = _pack_values(session, source, [p.id for p in rows.products])
+            for fact, product in zip(facts, rows.products):
+                if values.get(product.id) is not None:
+                    fact.setdefault(source.pack, {})[source.name] = values[product.id]
+        elif source.fact == "variant" and wants("variants"):
+            values = _pack_values(session, source, [v.id for p in rows.products for v in rows.variants.get(p.id, ())])
+            for fact in facts:
+                for variant in fact["variants"]:
+                    if values.get(int(variant["id"])) is not None:
+                        variant.setdefault(source.pack, {})[source.name] = values[int(variant["id"])]
 
 
 def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
@@ -117,9 +168,11 @@ def _category_slugs(category: Category | None, categories: dict[int, Category]) 
 
 
 def product_facts(session: Session, rows: CatalogRows, now: datetime, *,
-                  needs: frozenset[str] | None = None, whole_catalog: bool = False) -> list[dict[str, Any]]:
+                  needs: frozenset[str] | None = None, whole_catalog: bool = False,
+                  sources: Sequence[FieldSource] = ()) -> list[dict[str, Any]]:
     """One fact per product of ``rows``, in order. ``whole_catalog``: the rows are every product,
-    so sales are read without an id list."""
+    so sales are read without an id list. ``sources``: packs' fields with their values
+    (:func:`field_sources`), read only when some label reads them."""
     wants = (lambda name: True) if needs is None else needs.__contains__
     variant_ids = [v.id for p in rows.products for v in rows.variants.get(p.id, ())]
     stock = _stock(session, variant_ids) if wants("stock") or wants("variants") else {}
@@ -149,6 +202,7 @@ def product_facts(session: Session, rows: CatalogRows, now: datetime, *,
         if variants:
             _price_fields(fact, variants, stock)
         facts.append(fact)
+    _add_pack_fields(session, facts, rows, sources, wants)
     return facts
 
 

@@ -24,7 +24,7 @@ from runtime.clock import utcnow
 from runtime.errors import BusinessError
 from runtime.labels.errors import LabelErrorCode
 from runtime.labels import labelset
-from runtime.labels.facts import chunks, load_catalog, product_facts
+from runtime.labels.facts import chunks, field_sources, load_catalog, product_facts
 from runtime.labels.labelset import LabelSet
 from runtime.labels.models import LabelFunctionReference, LabelIndexState, ProductLabel
 
@@ -56,15 +56,16 @@ def run(app: Flask, product_ids: list[int] | None) -> Relabel:
     database = app.extensions["vectis.db"]
     if product_ids is not None and not labels.labels:
         return Relabel(len(product_ids), 0, 0, 0)
-    outcome = database.run(lambda session: _relabel(session, labels, product_ids))
+    sources = field_sources(app)
+    outcome = database.run(lambda session: _relabel(session, labels, product_ids, sources))
     log.info("label index: %s", outcome)
     return outcome
 
 
-def _relabel(session: Session, labels: LabelSet, product_ids: list[int] | None) -> Relabel:
+def _relabel(session: Session, labels: LabelSet, product_ids: list[int] | None, sources=()) -> Relabel:
     now = utcnow()
     rows = load_catalog(session, product_ids)
-    facts = product_facts(session, rows, now, needs=labels.needs, whole_catalog=product_ids is None)
+    facts = product_facts(session, rows, now, needs=labels.needs, whole_catalog=product_ids is None, sources=sources)
     ids = [product.id for product in rows.products]
     wanted: dict[str, set[int]] = {}
     if labels.labels and ids:

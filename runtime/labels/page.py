@@ -16,7 +16,7 @@ from runtime.catalog.models import Brand, Product
 from runtime.clock import utcnow
 from runtime.graphql.context import context_of
 from runtime.labels import labelset
-from runtime.labels.facts import CatalogRows, product_facts
+from runtime.labels.facts import CatalogRows, field_sources, product_facts
 from runtime.labels.labelset import LiveLabel
 
 KEY = "vectis.labels"
@@ -60,12 +60,12 @@ class RequestLabels:
         loaders.load_variants_for(info, [p.id for p in products])
         store = loaders.cache(info)
         rows = CatalogRows(products, store["variants_by_product"])
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             if wants("brand"):
                 rows.brands = self._brands(session, products)
             if wants("category") or wants("categories"):
                 rows.categories = loaders.category_tree(info)
-            return product_facts(session, rows, self.now, needs=needs)
+            return product_facts(session, rows, self.now, needs=needs, sources=field_sources(context_of(info).app))
 
     def _brands(self, session, products: list[Product]):
         brands = loaders.cache(self.info).setdefault("brands", {})

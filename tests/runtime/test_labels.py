@@ -295,3 +295,41 @@ def test_label_index_status_over_graphql_says_what_is_stale(app, client, databas
     assert answer["data"]["labelIndex"] == [
         {"label": "cheap", "liveRevision": 1, "indexedRevision": 0, "stale": True, "productCount": 2}]
     assert gql(client, "{ labelIndex { label } }").get_json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_pack_field_gets_its_values_from_the_pack_on_pages_and_in_the_index(app, client, database):
+    """A pack registers ``reviews.rating`` with a ``load``; a label reads it like any fact."""
+    seed(database, 6)
+    ratings = {"p01": 4.8, "p02": 3.1, "p03": 4.5}
+    loaded = []
+
+    def load(session, ids):
+        loaded.append(sorted(ids))
+        slugs = dict(session.execute(select(Product.id, Product.slug).where(Product.id.in_(ids))).all())
+        return {pid: ratings[slug] for pid, slug in slugs.items() if slug in ratings}
+
+    registry = app.extensions["vectis.registry"]
+    registry.register("reviews", "fact_field", "rating",
+                      {"fact": "product", "schema": {"type": "number"}, "load": load}, label="Average rating")
+    registry.register("reviews", "fact_field", "broken",
+                      {"fact": "product", "schema": {"type": "number"}, "load": lambda session, ids: 1 / 0},
+                      label="Always fails")
+    publish(app, """kind: label
+name: top_rated
+label: {text: Top rated}
+when: {reviews.rating: {gte: 4.5}}
+""")
+    assert {slug for slug, names in listing(client).items() if "top_rated" in names} == {"p01", "p03"}
+    assert indexed(database, "top_rated") == ["p01", "p03"]
+    assert loaded and all(len(ids) <= 6 for ids in loaded)  # one call per page or per index chunk
+    # a failing pack only fails its own labels
+    loaded.clear()
+    publish(app, CHEAP)
+    assert listing(client)["p00"] == ["cheap"] and loaded
+    publish(app, """kind: label
+name: top_rated
+label: {text: Top rated}
+when: {reviews.broken: {gte: 1}}
+""")
+    page = listing(client)
+    assert page["p00"] == ["cheap"] and all("top_rated" not in names for names in page.values())
