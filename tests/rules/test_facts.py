@@ -54,6 +54,8 @@ def test_a_pack_cannot_take_the_name_of_a_core_field():
     ({"fact": "custmer", "schema": {"type": "string"}}, "unknown fact kind 'custmer' (did you mean 'customer'?)"),
     ({"fact": "customer", "schema": {}}, "schema: a JSON Schema with a type"),
     ("customer", "expected a mapping {fact: <fact kind>, schema: <JSON Schema>}"),
+    ({"fact": "product", "schema": {"type": "number"}, "values": {}}, "expected a mapping {fact: <fact kind>"),
+    ({"fact": "product", "schema": {"type": "number"}, "load": {}}, "load: expected a function (session, ids)"),
 ])
 def test_a_pack_field_registration_is_checked(value, message):
     with pytest.raises((TypeError, ValueError)) as raised:
