@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from runtime.jobs import register_periodic_job
     from runtime.state_machines import Effect, bind
     from runtime.state_machines.effects import EFFECT_ACTION
+    from runtime.state_machines.sweep import sweep_separately
 
     bind(app, Reservation, machine="reservation", entity_type="reservation")
     registry = app.extensions["vectis.registry"]
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
                                   "Stock holds follow the cart's lines (channels holding at add-to-cart)."))
     register_stage(app, Stage("inventory", CHECKOUT_STAGE_POSITION, place,
                               "Re-validate stock in the transaction; hold what is missing and confirm it."))
+    sweep_separately(app, "reservation")
     register_periodic_job(registry, "ExpireStaleReservations", expire_stale_reservations,
                           interval=EXPIRE_INTERVAL_SECONDS,
                           description="Expire stock holds past their timer; each returns its units once")

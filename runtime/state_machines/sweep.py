@@ -34,16 +34,27 @@ SWEEP_INTERVAL_SECONDS = 60
 """How often the periodic job runs; a timed state is left at most this long after it expires."""
 
 
+#: ``app.extensions`` key: machines a domain's own periodic job sweeps (the generic job skips them).
+OWN_SWEEPS = "vectis.state_machines.own_sweeps"
+
+
+def sweep_separately(app: Flask, *machines: str) -> None:
+    """Declare that a domain job sweeps ``machines`` (``sweep_timers(machines=...)``) on its own
+    schedule, so the generic ``state_machine_timers`` job leaves them alone."""
+    app.extensions.setdefault(OWN_SWEEPS, set()).update(machines)
+
+
 def sweep_timers(app: Flask | None = None, now: datetime | None = None,
-                 batch_size: int = SWEEP_BATCH_SIZE, machines: Collection[str] | None = None) -> Counter:
+                 batch_size: int = SWEEP_BATCH_SIZE, machines: Collection[str] | None = None,
+                 exclude: Collection[str] = ()) -> Counter:
     """Expire every timed-out entity (of ``machines`` only, when given: a domain's own periodic
-    job); returns moved counts by ``(machine, entity_type, state)``."""
+    job; never of ``exclude``); returns moved counts by ``(machine, entity_type, state)``."""
     app = app or current_app
     now = now or utcnow()
     database = app.extensions["vectis.db"]
     moved: Counter = Counter()
     for live in live_definitions(app).all(KIND):
-        if machines is not None and live.name not in machines:
+        if (machines is not None and live.name not in machines) or live.name in exclude:
             continue
         machine: StateMachine = live.compiled
         for binding in bindings(app).for_machine(machine.name):
@@ -62,8 +73,9 @@ def sweep_timers(app: Flask | None = None, now: datetime | None = None,
 
 
 def sweep_state_machine_timers() -> None:
-    """The periodic job (``core.periodic_job.state_machine_timers``)."""
-    sweep_timers(current_app)
+    """The periodic job (``core.periodic_job.state_machine_timers``): every machine but those a
+    domain sweeps itself (:func:`sweep_separately`)."""
+    sweep_timers(current_app, exclude=current_app.extensions.get(OWN_SWEEPS, ()))
 
 
 def _expire_batch(session: Session, app: Flask, live: LiveDefinition, binding: Binding,
