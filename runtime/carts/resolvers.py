@@ -36,7 +36,7 @@ def remember(info, *carts: Cart) -> None:
 @query.field("cart")
 def resolve_cart(_, info, id: str):
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         try:
             cart = service.load_cart(session, ctx.actor, id)
         except BusinessError:
@@ -48,7 +48,7 @@ def resolve_cart(_, info, id: str):
 @query.field("myCarts")
 def resolve_my_carts(_, info):
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         carts = service.my_carts(session, ctx.actor)
     remember(info, *carts)
     return carts
@@ -130,7 +130,7 @@ def resolve_cart_channel(cart: Cart, info):
         return channel
     from runtime.channels.models import Channel
 
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return session.get(Channel, cart.channel_id)
 
 
@@ -155,7 +155,7 @@ def resolve_lines(cart: Cart, info):
     if cart.id not in found["lines"]:
         remember(info, cart)
         pending = [cart_id for cart_id in found["carts"] if cart_id not in found["lines"]]
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             rows = session.exec(select(CartLine).where(CartLine.cart_id.in_(pending)).order_by(CartLine.id)).all()
         for cart_id in pending:
             found["lines"][cart_id] = []
@@ -190,7 +190,7 @@ def resolve_available_methods(cart: Cart, info):
     if not cart.shipping_address:
         return []
     configured = cache(info).setdefault("providers", {})
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         if cart.channel_id not in configured:  # one query per channel and request, not per cart
             configured[cart.channel_id] = providers(session, cart.channel_id, shipping.SLOT)
         rates = shipping.quote(session, cart, configured=configured[cart.channel_id])
@@ -231,7 +231,7 @@ def _get(info, model_name: str, row_id: int | None):
     if row_id not in found:
         from runtime.accounts import models
 
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             found[row_id] = session.get(getattr(models, model_name), row_id)
     return found[row_id]
 
@@ -244,7 +244,7 @@ def resolve_line_variant(line: CartLine, info):
 
         wanted = {row.variant_id for rows in found["lines"].values() for row in rows} | {line.variant_id}
         wanted -= set(found["variants"])
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             rows = session.exec(select(ProductVariant).where(ProductVariant.id.in_(wanted))).all()
         found["variants"].update({row.id: row for row in rows})
     return found["variants"][line.variant_id]

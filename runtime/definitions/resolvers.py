@@ -21,7 +21,7 @@ def _env(ctx):
 def _read(info, permission: str, work):
     ctx = context_of(info)
     ctx.require(permission)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return work(session)
 
 

@@ -28,7 +28,7 @@ class Context:
 
     @contextmanager
     def reads(self) -> Iterator[Any]:
-        """The request's one read session: every query resolver reads through it, so a request
+        """The request's one read session: query and field resolvers read through it, so a request
         takes one pooled connection and one transaction, not one per resolver. Writes never use it
         (they run in ``db.run``); :meth:`close_reads` ends it around each mutation, so a payload
         never reads rows cached before the mutation committed."""

@@ -85,7 +85,7 @@ def payload_with(**empty: Any):
 def resolve_warehouses(_, info):
     ctx = context_of(info)
     ctx.require(READ)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return list(session.exec(select(Warehouse).order_by(Warehouse.position, Warehouse.id)))
 
 
@@ -93,7 +93,7 @@ def resolve_warehouses(_, info):
 def resolve_stock_levels(_, info, skus: list[str]):
     ctx = context_of(info)
     ctx.require(READ)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         found = {v.sku: v for v in session.exec(select(ProductVariant).where(ProductVariant.sku.in_(skus)))}
         return variant_stock(session, [found[sku] for sku in dict.fromkeys(skus) if sku in found])
 
@@ -104,7 +104,7 @@ def resolve_reservations(_, info, first: int = 20, after: str | None = None, fil
     ctx.require(READ)
     try:
         check_first(first, Code.INVALID_INPUT)
-        with ctx.db.session() as session:
+        with ctx.reads() as session:
             conditions = _reservation_filter(session, filter or {})
             page = select(Reservation).where(*conditions).order_by(Reservation.created_at.desc(),
                                                                    Reservation.id.desc())

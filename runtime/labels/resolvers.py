@@ -36,7 +36,7 @@ def resolve_product_labels(product, info, surface: str | None = None):
 def resolve_label_index(_, info):
     ctx = context_of(info)
     ctx.require(READ)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         return [{"label": s.label, "live_revision": s.live_revision, "indexed_revision": s.indexed_revision,
                  "stale": s.stale, "computed_at": s.computed_at, "product_count": s.product_count}
                 for s in index.status(ctx.app, session)]

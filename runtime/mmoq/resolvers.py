@@ -64,7 +64,7 @@ def _variant(info, variant_id: int | None):
 
     found = info.context.__dict__.setdefault("vectis.mmoq.variants", {})
     if variant_id not in found:
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             found[variant_id] = session.get(ProductVariant, variant_id)
     return found[variant_id]
 
@@ -84,7 +84,7 @@ def resolve_cart_bulk_lookup(_, info, input: dict):
     from runtime.carts import service as carts
 
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.db.session() as session:  # its own session, not the request's reads: the preview's cart is thrown away
         token = input.get("cart_id")
         cart = carts.load_cart(session, ctx.actor, token, field="input.cartId") if token else \
             bulk.guest_cart(session, ctx.actor, ctx.channel)

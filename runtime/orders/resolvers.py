@@ -47,7 +47,7 @@ def related(info, kind: str, order: Order) -> Any:
     if order.id not in found:
         remember(info, [order])
         pending = [o for o in cache(info)["orders"].values() if o.id not in found]
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             found.update(_LOADERS[kind](session, pending))
     return found[order.id]
 
@@ -105,7 +105,7 @@ _LOADERS = {
 @query.field("order")
 def resolve_order(_, info, id: str):
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         try:
             order = service.get_order(session, ctx.actor, id, field="id")
         except BusinessError:
@@ -123,7 +123,7 @@ def resolve_orders(_, info, first: int = 20, after: str | None = None, filter: d
         if after is not None:
             key = decode_cursor(after, OrderErrorCode.INVALID_FILTER)
             cursor = (_time(key[0], "after"), int(key[1]))
-        with ctx.db.session() as session:
+        with ctx.reads() as session:
             filters = _filters(session, filter or {})
             filters = replace(filters, inventory_risk_only=bool(inventory_risk_only))
             rows, total = service.list_orders(session, ctx.actor, filters, first=first, after=cursor)
@@ -221,7 +221,7 @@ def resolve_available(order: Order, info):
     from runtime.state_machines.service import available_transitions
 
     ctx = context_of(info)
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         options = available_transitions(session, order, ctx.actor)
     return [{"name": o.name, "to": o.target, "available": o.available,
              "blockers": [service._order_error(b).as_dict() for b in o.blockers]} for o in options]
@@ -252,7 +252,7 @@ def resolve_variant(line: OrderLine, info):
         model = _model("runtime.catalog.models", "ProductVariant")
         wanted = {l.variant_id for lines in cache(info)["loaded"].get("lines", {}).values() for l in lines} | {line.variant_id}
         wanted = {v for v in wanted if v is not None and v not in variants}
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             rows = {row.id: row for row in session.exec(select(model).where(model.id.in_(wanted)))}
         variants.update({v: rows.get(v) for v in wanted})
     return variants[line.variant_id]
@@ -261,7 +261,7 @@ def resolve_variant(line: OrderLine, info):
 def _currency(info, line: OrderLine) -> str:
     order = cache(info)["orders"].get(line.order_id)
     if order is None:
-        with context_of(info).db.session() as session:
+        with context_of(info).reads() as session:
             order = remember(info, [session.get(Order, line.order_id)])[0]
     return order.currency
 

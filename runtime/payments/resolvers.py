@@ -35,7 +35,7 @@ def resolve_saved_methods(_, info, location_id: str | None = None):
         location = None if location_id is None else _id(location_id, "locationId", "location")
     except BusinessError:
         return []
-    with ctx.db.session() as session:
+    with ctx.reads() as session:
         methods = service.list_saved_payment_methods(session, ctx.actor, location)
         _load_locations(info, session, methods)
     return methods
@@ -157,7 +157,7 @@ method_type.set_field("last4", lambda method, _info: method.last4)
 def resolve_method_location(method: SavedPaymentMethod, info):
     if method.location_id is None:
         return None
-    with context_of(info).db.session() as session:
+    with context_of(info).reads() as session:
         return _load_locations(info, session, [method]).get(method.location_id)
 
 
