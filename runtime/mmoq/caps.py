@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask
 from rules.batch import BatchEvaluator
 from rules.mmoq import MmoqCap
 from rules.mmoq_limits import Resolved, Source, resolve
@@ -17,7 +17,6 @@ from rules.mmoq_limits import Resolved, Source, resolve
 from runtime.mmoq.facts import Customer, variant_fact
 
 KIND = "mmoq_cap"
-G_KEY = "vectis_mmoq_caps"
 _lock = threading.Lock()
 
 
@@ -43,22 +42,9 @@ class LiveCaps:
         return [sorted(indexes) for indexes in chosen]
 
 
-def request_caps(app: Flask) -> LiveCaps:
-    """The caps this request started with (taken before its transaction opens), else the live
-    ones. A check inside a transaction must not poll for revisions: the poll needs a second
-    connection while the transaction holds one, which starves the pool under load."""
-    if has_request_context() and G_KEY in g:
-        return g.get(G_KEY)
-    return live_caps(app)
-
-
-def remember_caps() -> None:
-    """``before_request``: take this request's caps (after the live definitions' own poll)."""
-    setattr(g, G_KEY, live_caps(current_app))
-
-
 def live_caps(app: Flask) -> LiveCaps:
-    """The compiled live caps (cached on the app until a revision changes)."""
+    """The compiled live caps (cached on the app until a revision changes). Inside a request they
+    are those its start polled: no check polls mid-transaction (``runtime.definitions.live``)."""
     from runtime.definitions.live import live_definitions
 
     live = live_definitions(app).all(KIND)
@@ -83,7 +69,7 @@ def fallback(variant) -> dict[str, Any]:
 
 def resolve_caps(app: Flask, variants: dict[int, tuple], customer: Customer) -> dict[int, Resolved]:
     """``variant_id → Resolved`` for ``variants`` (``id → (ProductVariant, Product)``) and ``customer``."""
-    caps = request_caps(app)
+    caps = live_caps(app)
     ids = list(variants)
     selected = caps.selected([variant_fact(*variants[i]) for i in ids])
     in_scope = [cap.in_scope(customer.fact) for cap, _source in caps.caps]

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from runtime.clock import utcnow
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.mmoq import window
-from runtime.mmoq.caps import fallback, request_caps, resolve_caps
+from runtime.mmoq.caps import fallback, live_caps, resolve_caps
 from runtime.mmoq.facts import Customer
 
 _SAY = {
@@ -69,7 +69,7 @@ def refuse(details: list[ViolationDetail], field: str) -> None:
 def anything_to_check(app: Flask, variants: dict[int, tuple], base: dict[int, int]) -> bool:
     """False when no cap is live and none of these variants has a limit of its own: then there is
     nothing to enforce, and the buyer need not be looked up (most stores, most carts)."""
-    if request_caps(app).caps:
+    if live_caps(app).caps:
         return True
     return any(value is not None for variant_id in base for value in fallback(variants[variant_id][0]).values())
 
