@@ -12,12 +12,18 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules, validate
 
+from runtime.graphql.edge import MAX_DOCUMENT_CHARS
 from runtime.graphql.limits import cost_limit, depth_limit
+from runtime.graphql.literals import StringLiterals
 
 #: Distinct operation texts kept per process (least recently used dropped first).
 CACHE_SIZE = 512
 #: Longer texts are parsed and validated every time rather than kept.
 MAX_CACHED_LENGTH = 20_000
+#: Most lexical tokens (names, punctuation, values) in one operation text; the parser stops there.
+MAX_TOKENS = 10_000
+#: Most comments in one operation text (they are kept as tokens too).
+MAX_COMMENTS = 1_000
 
 
 class DocumentCache:
@@ -43,7 +49,8 @@ class DocumentCache:
             if entry is not None:
                 self._entries.move_to_end(key)
                 return entry
-        document = parse(query)
+        document = parse(query, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_COMMENTS,
+                         max_source_length=MAX_DOCUMENT_CHARS)
         entry = (document, validate(self._schema, document, self._rules(max_depth, max_cost)))
         if len(query) <= MAX_CACHED_LENGTH:
             with self._lock:
@@ -55,7 +62,8 @@ class DocumentCache:
     def _rules(self, max_depth: int, max_cost: int) -> tuple[type, ...]:
         limits = self._limit_rules.get((max_depth, max_cost))
         if limits is None:
-            limits = self._limit_rules[(max_depth, max_cost)] = (depth_limit(max_depth), cost_limit(max_cost))
+            limits = self._limit_rules[(max_depth, max_cost)] = (
+                depth_limit(max_depth, max_cost), cost_limit(max_cost), StringLiterals)
         return (*specified_rules, *limits)
 
     def hooks(self, max_depth: int, max_cost: int):

@@ -13,6 +13,7 @@ from pathlib import Path
 from ariadne import ObjectType, ScalarType, make_executable_schema
 from graphql import GraphQLSchema
 
+from runtime.graphql.arguments import apply_null_defaults
 from runtime.packs.registry import Registry
 
 #: Domain modules whose SDL and resolvers make up the core schema, in merge order.
@@ -83,4 +84,5 @@ def build_schema(registry: Registry, failures: dict[str, str] | None = None) -> 
             accepted = [e for e in accepted if e.pack != entry.pack]
             continue
         accepted = candidate
-    return _make(type_defs + [e.value.sdl for e in accepted], bindables + [b for e in accepted for b in e.value.bindables])
+    return apply_null_defaults(
+        _make(type_defs + [e.value.sdl for e in accepted], bindables + [b for e in accepted for b in e.value.bindables]))

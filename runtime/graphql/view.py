@@ -8,21 +8,22 @@ from ariadne import graphql_sync
 from ariadne.explorer import ExplorerGraphiQL
 from flask import Blueprint, Flask, current_app, jsonify, request
 from graphql import GraphQLError
+from werkzeug.exceptions import HTTPException
 
 from runtime.auth.permissions import ANONYMOUS, Actor
 from runtime.auth.service import authenticate_bearer
 from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
 from runtime.graphql.documents import DocumentCache
+from runtime.graphql.edge import BadUserInput, read_body
 from runtime.graphql.schema import build_schema
+from runtime.observability import observe_graphql, report_unexpected
 
 log = logging.getLogger(__name__)
+#: Ariadne logs every error it formats, refusals included; faults are logged once, with the
+#: request id, by :func:`report_unexpected` instead, so this logger keeps nothing.
 error_log = logging.getLogger("runtime.graphql.errors")
-error_log.addFilter(
-    # Refusals the caller caused are answers, not faults: keep them out of the error log.
-    lambda record: not (record.exc_info and isinstance(record.exc_info[1], RequestError))
-    and not isinstance(getattr(record.exc_info[1] if record.exc_info else None, "original_error", None), RequestError)
-)
+error_log.addFilter(lambda record: False)
 blueprint = Blueprint("graphql", __name__)
 explorer = ExplorerGraphiQL(title="Vectis GraphQL")
 
@@ -42,10 +43,12 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
     original = error.original_error
     if isinstance(original, RequestError):
         formatted["extensions"] = {"code": original.code}
+    elif original is not None and error.path is None:
+        # Not from a resolver: coercing a variable (a string for an Int, 2**31, an unknown input
+        # field) failed on the caller's value. graphql-core's message says which and why.
+        formatted["extensions"] = {"code": BadUserInput.code}
     elif original is not None:
-        log.error("unhandled error in resolver", exc_info=original)
-        formatted["message"] = "internal error"
-        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR"}
+        formatted.update(report_unexpected(original, "resolver"))
     elif "extensions" not in formatted or "code" not in formatted.get("extensions", {}):
         formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED"
     return formatted
@@ -79,10 +82,11 @@ def explore():
 
 @blueprint.post("/graphql")
 def execute():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return jsonify({"errors": [{"message": "body: expected a JSON object with 'query'",
-                                    "extensions": {"code": "BAD_REQUEST"}}]}), 400
+    try:
+        data = read_body(request.get_data(cache=False))
+    except RequestError as exc:
+        _observe(None, 0.0, "invalid")
+        return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 400
     context = Context(current_app._get_current_object(), ANONYMOUS, request)
     try:
         return _execute(data, context)
@@ -110,15 +114,27 @@ def _execute(data: dict, context: Context):
         logger=error_log,
     )
     _observe(data.get("operationName"), time.perf_counter() - started, _outcome(result, context))
-    # Executed operations answer 200 even with field errors; unparsable or invalid ones 400.
-    return jsonify(result), 200 if "data" in result else 400
+    # Executed operations answer 200 even with field errors; unparsable or invalid ones 400, as
+    # are variables that could not be coerced (no data, and no error from a resolver).
+    executed = result.get("data") is not None or any("path" in e for e in result.get("errors", []))
+    return jsonify(result), 200 if executed else 400
+
+
+@blueprint.errorhandler(Exception)
+def unexpected(error: Exception):
+    """Anything the GraphQL layer did not turn into an answer: a JSON 500, logged and counted."""
+    if isinstance(error, HTTPException):
+        return error
+    return jsonify({"errors": [report_unexpected(error, "request")]}), 500
 
 
 def _outcome(result: dict, context: Context) -> str:
     """``ok``, ``business_error`` (refused in a payload), ``auth_error``, ``invalid`` (not executed) or ``error``."""
-    if "data" not in result:
+    if result.get("data") is None and not any("path" in e for e in result.get("errors", [])):
         return "invalid"
     codes = {e.get("extensions", {}).get("code") for e in result.get("errors", [])}
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return "error"
     if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
         return "auth_error"
     if codes:
@@ -127,6 +143,4 @@ def _outcome(result: dict, context: Context) -> str:
 
 
 def _observe(operation: str | None, seconds: float, outcome: str) -> None:
-    from runtime.observability import observe_graphql
-
     observe_graphql(operation, seconds, outcome)

@@ -9,13 +9,14 @@ import time
 
 from flask import Flask, g, request
 
+from runtime.observability.faults import report_unexpected
 from runtime.observability.health import blueprint, run_checks
 from runtime.observability.logs import REQUEST_ID_HEADER, JsonFormatter, assign_request_id, configure_logging
 from runtime.observability.metrics import Metrics, get_metrics, observe_graphql, observe_job, set_definition_revision
 
 __all__ = [
     "JsonFormatter", "Metrics", "get_metrics", "init_app", "observe_graphql", "observe_job",
-    "run_checks", "set_definition_revision",
+    "report_unexpected", "run_checks", "set_definition_revision",
 ]
 
 

@@ -41,6 +41,10 @@ class Metrics:
             ["operation", "outcome"],
             registry=r,
         )
+        self.unexpected_errors = Counter(
+            "vectis_unexpected_errors", "Unexpected exceptions answered INTERNAL_SERVER_ERROR, by where they surfaced",
+            ["where"], registry=r
+        )
         self.jobs = Counter("vectis_jobs", "Jobs by function, queue and status", ["job", "queue", "status"], registry=r)
         self.definition_revision = Gauge(
             "vectis_definition_revision", "Live revision of each definition", ["kind", "name"], registry=r
