@@ -31,8 +31,60 @@ _CODE = re.compile(r"^[A-Z]{3}$")
 _EXPONENTS: dict[str, Decimal] = {}
 
 
+#: Most digits before the decimal point of an amount or decimal a client sends. Amount columns
+#: are ``NUMERIC(19, 4)`` on PostgreSQL and ten-thousandths in a 64-bit integer on SQLite
+#: (at most 922,337,203,685,477.5807), so 14 digits fit both.
+MAX_INTEGER_DIGITS = 14
+#: Most decimals any amount column keeps (``MoneyAmount.SCALE``).
+MAX_PLACES = 4
+#: Longest decimal text accepted (sign, 14 digits, point, decimals and spaces fit easily).
+MAX_DECIMAL_TEXT = 64
+
+
 class CurrencyMismatch(ValueError):
     """Arithmetic or comparison between amounts of two currencies."""
+
+
+class AmountError(ValueError):
+    """A client's decimal that no amount column holds; ``reason`` says which rule it broke:
+    ``not_a_number``, ``not_finite``, ``too_large`` or ``too_precise``."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def parse_decimal(value: object, field: str, *, places: int = MAX_PLACES,
+                  integer_digits: int = MAX_INTEGER_DIGITS) -> Decimal:
+    """The runtime's one parser of client decimals (amounts, prices, filters): ``value`` (a
+    Decimal, int or decimal string) as a finite Decimal with at most ``integer_digits`` digits
+    before the point and ``places`` after it (trailing zeros do not count), else
+    :class:`AmountError` whose message starts with ``field``. ``"1e9999"``, ``"1e-400"``, a
+    40-digit number, ``"NaN"`` and ``"Infinity"`` are all refused before any arithmetic."""
+    if isinstance(value, str) and len(value) > MAX_DECIMAL_TEXT:
+        raise AmountError(f"{field}: {len(value)} characters is not an amount (at most {MAX_DECIMAL_TEXT})", "too_large")
+    try:
+        number = _to_decimal(value, field)
+    except TypeError as exc:
+        raise AmountError(str(exc), "not_a_number") from None
+    except ValueError as exc:
+        raise AmountError(str(exc), "not_finite" if "finite" in str(exc) else "not_a_number") from None
+    if number and number.adjusted() >= integer_digits:
+        raise AmountError(f"{field}: {value!r} has more than {integer_digits} digits before the decimal point",
+                          "too_large")
+    _sign, digits, exponent = number.as_tuple()
+    if number and exponent + min(_trailing_zeros(digits), max(0, -exponent)) < -places:
+        raise AmountError(f"{field}: {value!r} has more than {places} decimal places", "too_precise")
+    return number
+
+
+def _trailing_zeros(digits: tuple[int, ...]) -> int:
+    count = 0
+    for digit in reversed(digits):
+        if digit:
+            break
+        count += 1
+    return count
 
 
 def minor_units(currency: str) -> int:
@@ -74,7 +126,10 @@ class Money:
         amount = self.amount
         if type(amount) is not Decimal or not amount.is_finite():
             amount = _to_decimal(amount, "amount")
-        object.__setattr__(self, "amount", amount.quantize(exponent, rounding=ROUND_HALF_UP))
+        try:
+            object.__setattr__(self, "amount", amount.quantize(exponent, rounding=ROUND_HALF_UP))
+        except InvalidOperation:  # more digits than a context holds: no column could keep it either
+            raise ValueError(f"amount: {amount} is too large for an amount of money") from None
 
     @classmethod
     def zero(cls, currency: str) -> Money:

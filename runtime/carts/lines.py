@@ -25,6 +25,13 @@ from runtime.packaging import service as packaging
 from runtime.pricing.types import Price, PriceContext
 
 
+#: Most base units on one cart line (quantity × the package's multiplier).
+MAX_LINE_BASE_UNITS = 1_000_000
+#: Most base units in one cart, every line together. Both keep quantities, ``itemCount`` and
+#: order lines far inside a 32-bit integer column on either database.
+MAX_CART_BASE_UNITS = 5_000_000
+
+
 @dataclass(frozen=True)
 class LineRequest:
     """One ``CartLineInput``, resolved to a variant: ``field`` names it in errors (``lines.2``)."""
@@ -53,7 +60,30 @@ def check_quantity(quantity: Any, field: str) -> BusinessError | None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         return BusinessError(Code.INVALID_QUANTITY, f"{field}: expected a whole number of at least 1, got {quantity!r}",
                              field=field)
+    if quantity > MAX_LINE_BASE_UNITS:
+        return BusinessError(Code.INVALID_QUANTITY, f"{field}: at most {MAX_LINE_BASE_UNITS} per line, got {quantity}",
+                             field=field, max=MAX_LINE_BASE_UNITS)
     return None
+
+
+def check_base_units(lines: list[CartLine], fields: dict[int, str]) -> None:
+    """Every line within :data:`MAX_LINE_BASE_UNITS` and the cart within :data:`MAX_CART_BASE_UNITS`,
+    counted in base units, or INVALID_QUANTITY errors naming the input (``fields``: variant → input)."""
+    problems = []
+    for line in lines:
+        if line.base_quantity > MAX_LINE_BASE_UNITS:
+            field = fields.get(line.variant_id, "lines").removesuffix(".variantId")
+            field = f"{field}.quantity" if field.startswith(("lines.", "input.lines.")) else field
+            problems.append(BusinessError(
+                Code.INVALID_QUANTITY, f"{field}: {line.quantity} × {line.package_multiplier} is {line.base_quantity} "
+                f"base units; a line holds at most {MAX_LINE_BASE_UNITS}", field=field, max=MAX_LINE_BASE_UNITS))
+    total = sum(line.base_quantity for line in lines)
+    if not problems and total > MAX_CART_BASE_UNITS:
+        problems.append(BusinessError(Code.INVALID_QUANTITY, f"lines: the cart would hold {total} base units; "
+                                      f"a cart holds at most {MAX_CART_BASE_UNITS}", field="lines",
+                                      max=MAX_CART_BASE_UNITS))
+    if problems:
+        raise BusinessErrors(problems)
 
 
 def resolve_line_inputs(session: Session, cart: Cart, inputs: list[dict], prefix: str,
@@ -146,6 +176,7 @@ def reprice(session: Session, cart: Cart, lines: list[CartLine], variants: dict[
                                           "this channel; remove the line", field=field))
     if problems:
         raise BusinessErrors(problems)
+    check_base_units(lines, fields)
     base = base_quantities(lines)
     prices = resolve_prices(session, context, [(variants[variant_id][0], quantity)
                                                for variant_id, quantity in base.items()]) if lines else {}

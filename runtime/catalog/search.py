@@ -20,6 +20,7 @@ from runtime.catalog.errors import CatalogErrorCode as Code
 from runtime.catalog.models import Attribute, Brand, Category, Product, ProductVariant
 from runtime.catalog.reads import visible_products_clause
 from runtime.errors import BusinessError, BusinessErrors
+from runtime.money import AmountError, parse_decimal
 
 
 @dataclass
@@ -32,12 +33,18 @@ class Page:
 def _price(value: Any, field: str, problems: list) -> Decimal | None:
     if value is None:
         return None
-    number = canonical_number(value)
-    if number is None or Decimal(number) < 0:
+    try:
+        number = parse_decimal(value, field)  # what the price columns hold, on both backends
+    except AmountError as exc:
+        if exc.reason in ("too_large", "too_precise"):
+            problems.append(BusinessError(Code.INVALID_AMOUNT, str(exc), field=field))
+            return None
+        number = None
+    if number is None or number < 0:
         problems.append(BusinessError(Code.INVALID_AMOUNT, f"{field}: expected a decimal number ≥ 0 like \"19.90\", "
                                       f"got {value!r}", field=field))
         return None
-    return Decimal(number)
+    return number
 
 
 def _has_tag(dialect: str, tag: str):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from runtime.channels.errors import ChannelErrorCode
 from runtime.errors import BusinessError
-from runtime.money import Money, minor_units
+from runtime.money import AmountError, Money, minor_units, parse_decimal
 
 
 def require_precision(amount: Decimal | int | str, currency: str, field: str) -> Money:
@@ -17,6 +17,12 @@ def require_precision(amount: Decimal | int | str, currency: str, field: str) ->
 
     Trailing zeros do not count (``10.500 EUR`` is ``10.50 EUR``); a float is refused.
     """
+    try:
+        if not isinstance(amount, (bool, float)):  # a float gets Money's own message below
+            parse_decimal(amount, field)
+    except AmountError as exc:
+        if exc.reason == "too_large":  # the other reasons get the messages below, as before
+            raise BusinessError(ChannelErrorCode.INVALID_AMOUNT, str(exc), field=field) from None
     try:
         money = Money(amount, currency)
     except (TypeError, ValueError) as exc:

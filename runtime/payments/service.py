@@ -8,14 +8,14 @@ the same key (and gets the same result), while the next partial capture is a new
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
 from runtime.auth.permissions import Actor
 from runtime.errors import BusinessError, BusinessErrors
-from runtime.money import Money, minor_units
+from runtime.money import AmountError, Money, minor_units, parse_decimal
 from runtime.orders.models import Order
 from runtime.orders.service import mark_transition
 from runtime.orders.transitions import apply
@@ -111,16 +111,19 @@ def _fmt(value: Decimal, auth: PaymentTransaction) -> str:
 
 
 def _amount(text: str, currency: str) -> Decimal:
+    places = minor_units(currency)
     try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
+        value = parse_decimal(str(text), "amount", places=places)
+    except AmountError as exc:
+        if exc.reason == "too_precise":
+            raise BusinessError(PaymentErrorCode.INVALID_AMOUNT, f"amount: {currency} has {places} decimal places, "
+                                f"got {text!r}", field="amount") from None
+        if exc.reason == "too_large":
+            raise BusinessError(PaymentErrorCode.INVALID_AMOUNT, str(exc), field="amount") from None
         value = None
-    if value is None or not value.is_finite() or value <= 0:
+    if value is None or value <= 0:
         raise BusinessError(PaymentErrorCode.INVALID_AMOUNT, f"amount: expected a positive decimal like \"10.00\", got {text!r}",
                             field="amount")
-    if -value.as_tuple().exponent > minor_units(currency):
-        raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
-                            f"amount: {currency} has {minor_units(currency)} decimal places, got {text!r}", field="amount")
     return value
 
 
