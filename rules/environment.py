@@ -33,6 +33,8 @@ class Environment:
     (:meth:`~rules.facts.FactCatalog.with_pack_fields`).
     ``packs``: the installed packs' names, or ``None`` to infer them from the functions and fields;
     a ``<pack>.<name>`` naming another pack is reported as stale ("not installed").
+    ``money``: the runtime's money arithmetic (rounding to a currency's minor unit, splitting with
+    ``Money.allocate``: :class:`rules.promotion_actions.MoneyOps`) promotion examples compute with.
     """
 
     effects: frozenset[str] = frozenset()
@@ -43,6 +45,7 @@ class Environment:
     currencies: frozenset[str] | None = None
     facts: FactCatalog = field(default_factory=default_catalog)
     packs: frozenset[str] | None = None
+    money: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effects", frozenset(self.effects))

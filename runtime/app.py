@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, state_machines
+    from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines
     from runtime.definitions import live
     from runtime.graphql import view
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     inventory.init_app(app)  # reservations on their machine, the stock cart check, stage and sweep job
     labels.init_app(app)  # the label index job and its after-commit triggers
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
+    promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
 
     _mount_web_uis(app)
     return app

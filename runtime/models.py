@@ -41,4 +41,5 @@ def all_models() -> None:
     import runtime.packs.models  # noqa: F401
     import runtime.payments.models  # noqa: F401
     import runtime.pricing.models  # noqa: F401
+    import runtime.promotions.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401

@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, str] = {
     "inventory.read": "Read warehouses, stock levels and reservations.",
     "inventory.manage": "Manage warehouses, stock, tracking and backorder policies; clear a product's reservations.",
     "stock.push": "Push stock levels from an external system (an ERP's API key scope: pushExternalStock).",
+    "promotions.read": "Read promotion explains, stale promotions and coupon codes (staff).",
+    "promotions.manage": "Generate and export promotion coupon codes.",
 }
 
 

@@ -57,6 +57,8 @@ class CheckoutErrorCode(str, Enum):
     #: Not enough stock for a tracked variant (within its allowed backorder quantity); the
     #: message names the SKU, the quantity asked for and what is available.
     OUT_OF_STOCK = "OUT_OF_STOCK"
+    #: Promotions: an enforced usage limit was reached while the order was placed (docs/promotions.md).
+    PROMOTION_LIMIT_REACHED = "PROMOTION_LIMIT_REACHED"
 
 
 _CODES = {code.value for code in CheckoutErrorCode}

@@ -6,6 +6,7 @@ from rules.facts import default_catalog
 
 from runtime.auth.permissions import PERMISSIONS
 from runtime.packs.registry import Registry
+from runtime.promotions.arithmetic import MONEY
 
 #: Names that belong to the core rather than to a pack.
 CORE = "core"
@@ -25,4 +26,5 @@ def build_environment(registry: Registry) -> Environment:
         permissions=frozenset(PERMISSIONS),
         facts=default_catalog().with_pack_fields(fields),
         packs=frozenset(packs | {CORE}),
+        money=MONEY,
     )

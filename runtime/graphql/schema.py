@@ -33,6 +33,7 @@ CORE_MODULES = (
     "runtime.packaging",
     "runtime.mmoq",
     "runtime.inventory",
+    "runtime.promotions",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

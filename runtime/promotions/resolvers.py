@@ -1,0 +1,200 @@
+"""GraphQL of promotions: cart discounts and explain, coupons, order discount lines, staff
+queries. A cart is priced once per request (the same :func:`service.price_cart` placeOrder uses)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ariadne import MutationType, ObjectType, QueryType
+from sqlalchemy import select
+
+from runtime.carts import lines as cart_lines
+from runtime.carts.models import Cart, CartLine
+from runtime.errors import BusinessError
+from runtime.graphql.context import context_of, payload
+from runtime.graphql.values import money
+from runtime.money import Money
+from runtime.orders.models import Order, OrderLine
+from runtime.promotions import coupons, service
+from runtime.promotions.coupons import PromotionErrorCode
+from runtime.promotions.live import check_stale, live_promotions
+from runtime.promotions.models import OrderDiscount
+
+query = QueryType()
+mutation = MutationType()
+cart_type = ObjectType("Cart")
+line_type = ObjectType("CartLine")
+order_type = ObjectType("Order")
+CACHE = "vectis.promotions"
+#: Who sees promotion names and explains.
+STAFF = "promotions.read"
+
+
+def _priced(info, cart: Cart) -> service.Priced:
+    cache = info.context.__dict__.setdefault(CACHE, {})
+    if cart.id not in cache:
+        ctx = context_of(info)
+        with ctx.reads() as session:
+            lines = cart_lines.cart_lines(session, cart)
+            cache[cart.id] = (service.price_cart(session, ctx.app, cart, lines), cart)
+    return cache[cart.id][0]
+
+
+def _money(amount: Decimal, currency: str) -> dict:
+    return money(Money(amount, currency))
+
+
+def _discount(priced: service.Priced, outcome, amount: Decimal) -> dict:
+    return {"label": priced.message(outcome.name), "phase": outcome.phase, "amount": _money(amount, priced.currency),
+            "coupon_code": outcome.coupon}
+
+
+@cart_type.field("discountTotal")
+def resolve_discount_total(cart: Cart, info):
+    return _money(_priced(info, cart).total, cart.currency)
+
+
+@cart_type.field("total")
+def resolve_total(cart: Cart, info):
+    """Subtotal + shipping − discounts: what placeOrder will charge (before tax)."""
+    return _money(Decimal(cart.subtotal) + Decimal(cart.shipping_total) - _priced(info, cart).total, cart.currency)
+
+
+@cart_type.field("discounts")
+def resolve_discounts(cart: Cart, info):
+    priced = _priced(info, cart)
+    return [_discount(priced, o, o.amount) for o in priced.result.applied]
+
+
+@cart_type.field("couponCodes")
+def resolve_coupon_codes(cart: Cart, info):
+    with context_of(info).reads() as session:
+        return service.cart_codes(session, cart.id)
+
+
+@cart_type.field("promotionExplain")
+def resolve_explain(cart: Cart, info):
+    context_of(info).require(STAFF)
+    priced = _priced(info, cart)
+    return [{"promotion": o.name, "revision": priced.revision(o.name), "phase": o.phase, "applied": o.applied,
+             "amount": _money(o.amount, cart.currency), "reason": o.reason, "detail": o.detail or None,
+             "failed_conditions": [{"condition": f.condition, "actual": _plain(f.actual)} for f in o.failures],
+             "coupon_code": o.coupon} for o in priced.result.outcomes]
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return "MISSING" if repr(value) == "MISSING" else value
+
+
+def _line_cart(info, line: CartLine) -> Cart | None:
+    carts = info.context.__dict__.get("vectis.carts", {}).get("carts", {})
+    cart = carts.get(line.cart_id)
+    if cart is None:
+        with context_of(info).reads() as session:
+            cart = session.get(Cart, line.cart_id)
+    return cart
+
+
+@line_type.field("discount")
+def resolve_line_discount(line: CartLine, info):
+    cart = _line_cart(info, line)
+    return _money(_priced(info, cart).line_discount(line.id), cart.currency)
+
+
+@line_type.field("discounts")
+def resolve_line_discounts(line: CartLine, info):
+    cart = _line_cart(info, line)
+    priced = _priced(info, cart)
+    return [_discount(priced, o, amount) for o, amount in priced.result.line_discounts(str(line.id))]
+
+
+@order_type.field("discounts")
+def resolve_order_discounts(order: Order, info):
+    ctx = context_of(info)
+    staff = ctx.actor.has("orders.read")
+    with ctx.reads() as session:
+        rows = session.execute(select(OrderDiscount, OrderLine.sku).outerjoin(
+            OrderLine, OrderLine.id == OrderDiscount.order_line_id).where(OrderDiscount.order_id == order.id)
+            .order_by(OrderDiscount.id)).all()
+    return [{"kind": d.kind, "sku": sku, "label": d.label, "phase": d.phase, "amount": _money(d.amount, d.currency),
+             "coupon_code": d.coupon_code, "promotion": d.promotion_name if staff else None,
+             "revision": d.promotion_revision if staff else None} for d, sku in rows]
+
+
+@query.field("promotions")
+def resolve_promotions(_, info):
+    ctx = context_of(info)
+    ctx.require(STAFF)
+    live = live_promotions(ctx.app)
+    with ctx.reads() as session:
+        stale = check_stale(session, ctx.app, live)
+    found = [{"name": p.name, "revision": live.revisions[p.name], "phase": p.phase, "stale": p.name in stale,
+              "stale_reason": stale.get(p.name)} for p in live.promotions.promotions]
+    found += [{"name": name, "revision": 0, "phase": "", "stale": True, "stale_reason": stale.get(name)}
+              for name in sorted(live.broken)]
+    return sorted(found, key=lambda p: p["name"])
+
+
+@query.field("promotionCoupons")
+def resolve_promotion_coupons(_, info, promotion: str, first: int = 100, after: str | None = None):
+    ctx = context_of(info)
+    ctx.require(STAFF)
+    if not 1 <= first <= 1000:
+        raise BusinessErrorAsGraphQL(f"first: expected 1 to 1000, got {first}")
+    with ctx.reads() as session:
+        try:
+            nodes, total = coupons.list_codes(session, ctx.app, promotion, first=first, after=after)
+        except BusinessError:
+            return {"nodes": [], "total_count": 0, "end_cursor": None}
+    last = nodes[-1]["code"] if nodes else None
+    more = bool(nodes) and total > 0 and last is not None and len(nodes) == first
+    return {"nodes": nodes, "total_count": total, "end_cursor": last if more else None}
+
+
+class BusinessErrorAsGraphQL(ValueError):
+    """A bad argument of a query (queries have no payload to carry errors)."""
+
+
+@query.field("promotionCouponsCsv")
+def resolve_promotion_coupons_csv(_, info, promotion: str):
+    ctx = context_of(info)
+    ctx.require("promotions.manage")
+    with ctx.reads() as session:
+        try:
+            return coupons.export_csv(session, ctx.app, promotion)
+        except BusinessError as exc:
+            raise BusinessErrorAsGraphQL(exc.message) from None
+
+
+def _cart_answer(info, work) -> dict:
+    ctx = context_of(info)
+    cart = ctx.db.run(lambda session: work(session, ctx))
+    info.context.__dict__.setdefault("vectis.carts", {"carts": {}, "lines": {}, "variants": {}})["carts"][cart.id] = cart
+    return {"cart": cart}
+
+
+@mutation.field("applyCartCoupon")
+@payload
+def resolve_apply_coupon(_, info, cart_id: str, code: str):
+    return _cart_answer(info, lambda session, ctx: coupons.apply_coupon(session, ctx.app, ctx.actor, cart_id, code))
+
+
+@mutation.field("removeCartCoupon")
+@payload
+def resolve_remove_coupon(_, info, cart_id: str, code: str):
+    return _cart_answer(info, lambda session, ctx: coupons.remove_coupon(session, ctx.actor, cart_id, code))
+
+
+@mutation.field("generatePromotionCoupons")
+@payload
+def resolve_generate(_, info, promotion: str, count: int, prefix: str | None = None, pattern: str | None = None):
+    ctx = context_of(info)
+    ctx.require("promotions.manage")
+    batch, codes = ctx.db.run(lambda session: coupons.generate(session, ctx.app, ctx.actor, promotion, count,
+                                                               prefix=prefix, pattern=pattern))
+    return {"batch": batch, "codes": codes}
+
+
+bindables = [query, mutation, cart_type, line_type, order_type]
+__all__ = ["PromotionErrorCode", "bindables"]
