@@ -232,7 +232,8 @@ def line_amounts(action: Action, lines: Sequence[LineState], selected: Sequence[
         found = _buy_get_amounts(action, lines, selected, get, currency, money)
     else:
         found = _tiered(action, lines, selected, currency, money)
-    return {i: min(amount, lines[i].remaining) for i, amount in found.items() if amount > 0}
+    found = {i: money.round(min(amount, lines[i].remaining), currency) for i, amount in found.items()}
+    return {i: amount for i, amount in found.items() if amount > 0}
 
 
 def _percent_of(percent: Decimal, lines, selected, currency, money) -> dict[int, Decimal]:

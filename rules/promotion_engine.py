@@ -315,17 +315,17 @@ def _amounts(phase: str, promotion: Promotion, index: int, lines: list[LineState
     action, currency, money = promotion.action, context.currency, context.money
     if phase == "shipping":
         if action.type == "free_shipping":
-            return {}, max(shipping_left, ZERO)
+            return {}, money.round(max(shipping_left, ZERO), currency)
         found = money.round(shipping_left * action.percent / 100, currency) if action.percent is not None \
             else action.amount[currency]
-        return {}, min(max(found, ZERO), max(shipping_left, ZERO))
+        return {}, money.round(min(max(found, ZERO), max(shipping_left, ZERO)), currency)
     target = selected[(index, "target")]
     if phase == "catalog":
         found = {}
         for i in target:
             unit = unit_amount(action, lines[i].unit_now, currency, money) * lines[i].quantity
             if unit > 0:
-                found[i] = min(unit, lines[i].remaining)
+                found[i] = money.round(min(unit, lines[i].remaining), currency)
         return found, ZERO
     return line_amounts(action, lines, target, selected[(index, "get")], currency, money), ZERO
 
