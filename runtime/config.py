@@ -60,6 +60,9 @@ class Settings:
     base_currency: str = "EUR"
     #: Send the admin UI's session cookie only over HTTPS (turn on behind TLS in production).
     admin_cookie_secure: bool = False
+    #: Hours a ``placeOrder``/``adminCreateOrder`` idempotency key is kept for its caller; after
+    #: that the key is released and the same key places a new order.
+    idempotency_key_hours: int = 24
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,6 +87,7 @@ _ENV = {
     "base_currency": "VECTIS_BASE_CURRENCY",
     "channel_cache_seconds": "VECTIS_CHANNEL_CACHE_SECONDS",
     "admin_cookie_secure": "VECTIS_ADMIN_COOKIE_SECURE",
+    "idempotency_key_hours": "VECTIS_IDEMPOTENCY_KEY_HOURS",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).

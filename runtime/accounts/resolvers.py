@@ -17,6 +17,7 @@ from runtime.auth.service import _issue
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import aware_time, check_first, connection, decode_cursor
+from runtime.search import LIKE_ESCAPE, check_search, like_contains
 
 query = QueryType()
 mutation = MutationType()
@@ -105,14 +106,22 @@ def _page(info, model, first: int, after: str | None, where, join=None) -> dict:
     return connection(rows, first, lambda r: [r.id], after=after is not None, total=total)
 
 
+def _search(info, text: str) -> str:
+    try:
+        return check_search(text, Code.INVALID_SEARCH)
+    except BusinessError as exc:
+        raise query_error(info, exc) from None
+
+
 @query.field("customers")
 def resolve_customers(_, info, first: int = 20, after: str | None = None, search: str | None = None):
     context_of(info).require(READ)
     where = true()
-    if search and search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        where = or_(func.lower(User.email).like(pattern), func.lower(Customer.first_name).like(pattern),
-                    func.lower(Customer.last_name).like(pattern))
+    if search and (search := _search(info, search)):
+        pattern = like_contains(search.lower())
+        where = or_(func.lower(User.email).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Customer.first_name).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Customer.last_name).like(pattern, escape=LIKE_ESCAPE))
     return _page(info, Customer, first, after, where, join=(User, User.id == Customer.user_id))
 
 
@@ -120,9 +129,10 @@ def resolve_customers(_, info, first: int = 20, after: str | None = None, search
 def resolve_accounts(_, info, first: int = 20, after: str | None = None, search: str | None = None):
     context_of(info).require(READ)
     where = true()
-    if search and search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        where = or_(func.lower(Account.slug).like(pattern), func.lower(Account.name).like(pattern))
+    if search and (search := _search(info, search)):
+        pattern = like_contains(search.lower())
+        where = or_(func.lower(Account.slug).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Account.name).like(pattern, escape=LIKE_ESCAPE))
     return _page(info, Account, first, after, where)
 
 

@@ -21,6 +21,7 @@ from runtime.catalog.models import Attribute, Brand, Category, Product, ProductV
 from runtime.catalog.reads import visible_products_clause
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.money import AmountError, parse_decimal
+from runtime.search import check_search
 
 
 @dataclass
@@ -84,8 +85,13 @@ def filter_clauses(session: Session, dialect: str, filter: dict[str, Any] | None
     filter = filter or {}
     clauses: list = []
     problems: list[BusinessError] = []
-    if filter.get("search") and (match := search_index.match_clause(dialect, filter["search"])) is not None:
-        clauses.append(match)
+    if filter.get("search"):
+        try:
+            words = check_search(filter["search"], Code.INVALID_SEARCH, "filter.search")
+        except BusinessError as exc:
+            raise BusinessErrors([exc]) from None
+        if (match := search_index.match_clause(dialect, words)) is not None:
+            clauses.append(match)
     if filter.get("category_slug"):
         path = session.exec(select(Category.path).where(Category.slug == filter["category_slug"])).first()
         # The subtree: every category whose path starts with this one's (unknown slug: nothing).

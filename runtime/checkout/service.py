@@ -6,6 +6,7 @@ it converted and answer with the same order (same idempotency key) or CART_NOT_A
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -18,8 +19,10 @@ from runtime.carts.errors import CheckoutErrorCode as Code
 from runtime.carts.models import Cart
 from runtime.channels.models import Channel
 from runtime.checkout.pipeline import Checkout, run_stages, stages
+from runtime.clock import utcnow
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.carts.errors import as_checkout_errors
+from runtime.orders.models import Order
 from runtime.state_machines.service import StateMachineErrorCode, fire
 
 KEY_MAX = 128
@@ -31,10 +34,29 @@ def check_key(key: Any, field: str = "idempotencyKey") -> str:
     return key
 
 
-def _order_for_key(session: Session, key: str):
-    from runtime.orders.models import Order
+def key_scope(actor: Actor, cart: Cart | None = None) -> str:
+    """Whose idempotency keys these are: the signed-in user, the API key, else the guest's cart
+    (a guest is known by nothing else). Another caller's key is, for this one, an unused key."""
+    if actor.user_id is not None:
+        return f"user:{actor.user_id}"
+    if actor.api_key_id is not None:
+        return f"api_key:{actor.api_key_id}"
+    return f"cart:{cart.id}" if cart is not None else "anonymous"
 
-    return session.exec(select(Order).where(Order.idempotency_key == key)).first()
+
+def _order_for_key(session: Session, scope: str, key: str):
+    """The order this caller placed with ``key`` within the retention time (``idempotency_key_hours``);
+    an older one gives the key up (its order keeps no key) so the key places a new order."""
+    found = session.exec(select(Order).where(Order.idempotency_scope == scope, Order.idempotency_key == key)).first()
+    if found is None:
+        return None
+    kept = timedelta(hours=current_app.config["VECTIS"].idempotency_key_hours)
+    if found.created_at < utcnow() - kept:
+        found.idempotency_key = found.idempotency_scope = None
+        session.add(found)
+        session.flush()
+        return None
+    return found
 
 
 def _missing(cart: Cart, lines: list) -> list[BusinessError]:
@@ -55,7 +77,8 @@ def place_order(session: Session, actor: Actor, token: str, key: str, *, base_cu
     """The order of cart ``token``: placed now, or the one ``key`` already placed from it."""
     key = check_key(key)
     cart = carts.load_cart(session, actor, token, lock=True)
-    existing = _order_for_key(session, key)
+    scope = key_scope(actor, cart)
+    existing = _order_for_key(session, scope, key)
     if existing is not None:
         if existing.cart_id != cart.id:
             raise BusinessError(Code.IDEMPOTENCY_KEY_REUSED, "idempotencyKey: already used for an order of another "
@@ -83,6 +106,8 @@ def place_order(session: Session, actor: Actor, token: str, key: str, *, base_cu
     except (BusinessError, BusinessErrors) as exc:
         raise as_checkout_errors(exc, Code.CHECKOUT_FAILED) from None
     fire(session, cart, "convert", actor)
+    checkout.order.idempotency_scope = scope
+    session.add(checkout.order)
     return checkout.order
 
 
@@ -109,7 +134,7 @@ def admin_create_order(session: Session, actor: Actor, channel: Channel | None, 
     from runtime.accounts.models import Location
 
     key = check_key(values.get("idempotency_key"), "input.idempotencyKey")
-    existing = _order_for_key(session, key)
+    existing = _order_for_key(session, key_scope(actor), key)
     if existing is not None:
         return existing
     location_id = cart_lines.parse_id(values.get("location_id"), "input.locationId")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, false
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from runtime.db import ExactDecimal, MoneyAmount
@@ -27,6 +27,7 @@ class Order(SQLModel, table=True):
         state_index("orders"),
         Index("ix_orders_account_created", "account_id", "created_at"),
         Index("ix_orders_user_created", "user_id", "created_at"),
+        UniqueConstraint("idempotency_scope", "idempotency_key", name="uq_orders_idempotency"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,8 +36,11 @@ class Order(SQLModel, table=True):
     channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channel.id", ondelete="RESTRICT"), nullable=False, index=True))
     #: The cart it was placed from (unique: one order per cart), None for ``adminCreateOrder``.
     cart_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("cart.id", ondelete="SET NULL"), unique=True))
-    #: The client's ``idempotencyKey`` of ``placeOrder``/``adminCreateOrder``: a retry returns this order.
-    idempotency_key: str | None = Field(default=None, sa_column=Column(String(128), unique=True))
+    #: The client's ``idempotencyKey`` of ``placeOrder``/``adminCreateOrder``: a retry returns this
+    #: order. Unique per caller (``idempotency_scope``), as Stripe scopes keys to an account.
+    idempotency_key: str | None = Field(default=None, sa_column=Column(String(128)))
+    #: Whose key it is: ``user:<id>``, ``api_key:<id>`` or, for a guest, ``cart:<id>``.
+    idempotency_scope: str | None = Field(default=None, sa_column=Column(String(64)))
     user_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="SET NULL")))
     customer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("customer.id", ondelete="SET NULL"), index=True))
     account_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("b2b_account.id", ondelete="SET NULL")))
