@@ -17,8 +17,10 @@ dotted (``price.amount``); a pack's field is ``<pack>.<name>``.
 
 from __future__ import annotations
 
+import json
 import math
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol, Union
 
@@ -459,12 +461,37 @@ def _check(node: Node, scope: _Scope | None, env: Any, report: Report) -> None:
             report(node.pointer, f"{name!r} is a {types} field of {where}; "
                                  f"{describe_operand(node.operand)} is a {other}")
     elif isinstance(node, Compare) and _value_type(node.value) not in spec.types:
-        report(node.pointer, f"{name!r} is a {types} field of {where}; {node.value!r} is a "
-                             f"{_value_type(node.value)}")
+        report(node.pointer, *_type_mismatch(name, spec, where, node))
     elif isinstance(node, Compare) and spec.enum is not None and node.value not in spec.enum:
         allowed = ", ".join(repr(choice) for choice in spec.enum)
         report(node.pointer, f"{node.value!r} is not a value of {name!r} (one of {allowed})",
                hint(str(node.value), [str(choice) for choice in spec.enum]))
+
+
+def _type_mismatch(name: str, spec: Field, where: str, node: Compare) -> tuple[str, str | None]:
+    """A value of the wrong type for a field; for a list field, how to test its items."""
+    if ARRAY in spec.types and node.op == "$eq":
+        item = _yaml_scalar(node.value)
+        return (f"{name!r} is a list field of {where}, so it never equals the single value "
+                f"{node.value!r}", f"to match a list that holds {node.value!r}, write "
+                f"'{name}: {{any: {{$i: {item}}}}}'")
+    types = " or ".join(_TYPE_NOUNS.get(t, t) for t in sorted(spec.types))
+    article = "an" if types[:1] in "aeiou" else "a"
+    return (f"{name!r} is {article} {types} field of {where}; {node.value!r} is "
+            f"{_ARTICLED.get(_value_type(node.value), _value_type(node.value))}", None)
+
+
+#: JSON Schema type names as an author reads them.
+_TYPE_NOUNS = {ARRAY: "list", "object": "mapping"}
+_ARTICLED = {STRING: "a string", NUMBER: "a number", BOOLEAN: "a boolean"}
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", value):
+        return value
+    return json.dumps(value)
 
 
 def _items_of(node: Quantified, scope: _Scope) -> str:

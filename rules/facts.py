@@ -20,6 +20,7 @@ from typing import Any
 from schemas import PATH as SCHEMAS_PATH
 
 from rules.suggestions import did_you_mean, hint
+from rules.yamlsource import pointer_join
 
 #: Folder of the shipped fact schemas.
 FACTS_PATH = SCHEMAS_PATH / "facts"
@@ -73,6 +74,10 @@ class UnknownField(Exception):
         self.stale_pack = stale_pack
 
 
+#: An author-facing sentence (``message``) and the field names to suggest (``names``) for a path
+#: unknown at the top of a schema, when "unknown field of <fact>" would mislead.
+UNKNOWN_KEY = "x-vectis-unknown"
+
 #: Marks the object a pack's fields live in (``<pack>.<name>``) inside a fact schema.
 PACK_KEY = "x-vectis-pack"
 
@@ -99,6 +104,10 @@ def resolve(schema: dict[str, Any], path: tuple[str, ...], where: str,
             return Field(frozenset({ANY}), True)
         siblings = [".".join((*prefix, *path[:index], name)) for name in properties]
         shown = ".".join(prefix + path)
+        unknown = schema.get(UNKNOWN_KEY)
+        if unknown:  # the schema explains what it holds instead (e.g. a machine's context only)
+            raise UnknownField(f"unknown field {shown!r}: {unknown['message']}",
+                               hint(shown, unknown.get("names", siblings)))
         stale = path[0] if index == 0 and len(path) > 1 and not prefix else None
         raise UnknownField(f"unknown field {shown!r} of {where}", hint(shown, siblings),
                            stale_pack=stale)
@@ -205,3 +214,18 @@ def _inline(schema: Any, files: dict[str, Any], seen: tuple[str, ...]) -> Any:
 def default_catalog() -> FactCatalog:
     """The shipped fact schemas (read once)."""
     return load_catalog(FACTS_PATH)
+
+
+def unknown_given_fields(catalog: FactCatalog, fact: str, given: Any, pointer: str) -> list[tuple[str, str, str | None]]:
+    """(pointer, message, hint) for each top-level key of an example's ``given`` that ``fact``
+    does not have: a misspelt key would otherwise read as a missing value and fail the example
+    for a reason the author cannot see."""
+    if not isinstance(given, dict) or fact not in catalog.schemas:
+        return []
+    problems = []
+    for key in given:
+        try:
+            catalog.field(fact, (str(key),))
+        except UnknownField as exc:
+            problems.append((pointer_join(pointer, key), exc.message, exc.hint))
+    return problems

@@ -15,6 +15,7 @@ from typing import Any
 from rules.conditions import Call
 from rules.environment import Environment
 from rules.errors import AuthorError
+from rules.facts import unknown_given_fields
 from rules.kinds import KindSpec, ParsedDefinition, register_kind
 from rules.predicates import Explanation, Predicate, compile_predicate, leaves
 
@@ -111,6 +112,10 @@ def compile_label(doc: ParsedDefinition, env: Environment) -> Label | None:
 def run_examples(label: Label, examples: list[dict], env: Environment) -> list[AuthorError]:
     errors = []
     for index, example in enumerate(examples):
+        unknown = unknown_given_fields(env.facts, FACT, example["given"], f"/examples/{index}/given")
+        if unknown:
+            errors.extend(AuthorError(message, pointer=pointer, hint=text) for pointer, message, text in unknown)
+            continue
         scope = _scope_problem(label, example, index)
         if isinstance(scope, AuthorError):
             errors.append(scope)

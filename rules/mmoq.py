@@ -13,6 +13,7 @@ from typing import Any
 from rules import mmoq_limits
 from rules.environment import Environment
 from rules.errors import AuthorError
+from rules.facts import unknown_given_fields
 from rules.kinds import KindSpec, ParsedDefinition, register_kind
 from rules.predicates import Predicate, compile_predicate
 
@@ -67,6 +68,10 @@ def run_examples(cap: MmoqCap, examples: list[dict], env: Environment) -> list[A
     errors = []
     for index, example in enumerate(examples):
         given, expect = example["given"], example["expect"]
+        unknown = unknown_given_fields(env.facts, FACT, given["variant"], f"/examples/{index}/given/variant")
+        if unknown:
+            errors.extend(AuthorError(message, pointer=pointer, hint=text) for pointer, message, text in unknown)
+            continue
         applies = cap.applies(given["variant"], given.get("customer", {}))
         if applies is not expect["applies"]:
             errors.append(AuthorError(f"example failed: expected applies {str(expect['applies']).lower()}, got "

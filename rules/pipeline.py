@@ -19,7 +19,7 @@ from rules.errors import AuthorError, AuthorErrors, DefinitionInvalid
 from rules.kinds import DEFINITION_SCHEMAS, ParsedDefinition, get_kind, kind_names
 from rules.suggestions import hint
 from rules.validation import schema_errors
-from rules.yamlsource import Positions, parse
+from rules.yamlsource import Positions, parse, read_source
 
 #: File suffixes read as definitions when a folder is checked.
 SUFFIXES = (".yaml", ".yml")
@@ -190,7 +190,10 @@ def check_paths(
     results: list[Checked] = []
     first: dict[tuple[str, str], Checked] = {}
     for file, shown in iter_files(paths, origin):
-        checked = check_source(file.read_text("utf-8"), shown, env)
+        try:
+            checked = check_source(read_source(file, shown), shown, env)
+        except AuthorErrors as exc:  # not UTF-8
+            checked = Checked(None, exc.errors, shown)
         if checked.kind and checked.name:
             key = (checked.kind, checked.name)
             if key in first:

@@ -16,7 +16,7 @@ from typing import Any
 from rules.durations import parse_duration
 from rules.environment import Environment
 from rules.errors import AuthorError
-from rules.facts import FactCatalog
+from rules.facts import UNKNOWN_KEY, FactCatalog, unknown_given_fields
 from rules.kinds import KindSpec, ParsedDefinition, register_kind
 from rules.predicates import Predicate, compile_predicate
 from rules.suggestions import hint
@@ -218,8 +218,7 @@ def _guard_fact(doc, env, entity, context) -> tuple[Environment, str | None]:
         return env, None  # the unknown entity is reported already; guards are not checked
     if entity is None and not context:
         return env, None
-    base = env.facts.schemas[entity] if entity else {"type": "object",
-                                                      "additionalProperties": False}
+    base = env.facts.schemas[entity] if entity else _context_only(context)
     if "context" in base.get("properties", {}):
         doc.report("/entity", f"fact {entity!r} has its own field 'context', which hides the "
                    "machine's context in guards")
@@ -229,6 +228,16 @@ def _guard_fact(doc, env, entity, context) -> tuple[Environment, str | None]:
     merged = {**base, "properties": {**base.get("properties", {}), "context": context_schema}}
     catalog = FactCatalog({**env.facts.schemas, name: merged})
     return replace(env, facts=catalog), name
+
+
+def _context_only(context: Mapping[str, str]) -> dict:
+    """The guard fact of a machine without ``entity``: nothing but ``context.<field>``."""
+    declared = [f"context.{key}" for key in context]
+    message = (f"this machine has no 'entity', so guards read only its context "
+               f"({', '.join(declared)}); add 'entity: <fact>' (e.g. entity: order) to read an "
+               f"entity's fields")
+    return {"type": "object", "additionalProperties": False,
+            UNKNOWN_KEY: {"message": message, "names": declared}}
 
 
 def _transition(doc, env, name, spec, names, finals, entity) -> Transition:
@@ -320,6 +329,9 @@ def run_examples(machine: StateMachine, examples: list[dict], env: Environment) 
             if code not in codes:
                 problems.append((pointer_join(here, "expect", "blocked", position),
                                  f"unknown blocker code {code!r}", hint(code, codes)))
+        if machine.entity is not None:
+            problems.extend(unknown_given_fields(env.facts, machine.entity, given.get("entity"),
+                                                 f"{here}/given/entity"))
         if not problems:
             problems = _run_one(machine, here, given, fire, expect)
         errors.extend(AuthorError(message, pointer=pointer, hint=text)

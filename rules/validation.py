@@ -3,11 +3,14 @@
 Every violation is reported (not only the first), with its JSON pointer and line; an unexpected
 key is named, with the closest allowed key as a hint. A schema may give a friendlier message for a
 keyword with ``"x-messages": {"pattern": "..."}``; ``{value}`` in it is replaced by the value.
+Validator output never reaches an author raw: a bad key is reported at that key (with the
+lower_snake_case spelling that would pass), a repeated list item and a key too many are named.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,9 @@ def _translate(doc: ParsedDefinition, error: ValidationError) -> list[AuthorErro
     pointer = pointer_join("", *error.absolute_path)
     keyword = error.validator
     value = error.instance
+    if "propertyNames" in error.absolute_schema_path:
+        # The error is about a key: point at that key, not at the mapping's first one.
+        return [_bad_key(doc, pointer_join(pointer, value), str(value), error)]
     if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(value, dict):
         allowed = allowed_keys(error.schema)
         if keyword == "unevaluatedProperties" and pointer == "":
@@ -97,9 +103,14 @@ def _translate(doc: ParsedDefinition, error: ValidationError) -> list[AuthorErro
     if keyword == "required" and isinstance(value, dict):
         missing = [key for key in error.validator_value if key not in value]
         return [doc.error(pointer, f"missing required key {key!r}", key=True) for key in missing]
-    custom = error.schema.get("x-messages", {}).get(keyword) if isinstance(error.schema, dict) else None
+    custom = _custom(error, keyword)
+    if keyword == "maxProperties" and isinstance(value, dict):
+        return [_too_many_keys(doc, pointer, value, error, custom)]
+    if keyword == "uniqueItems" and isinstance(value, list):
+        return _duplicates(doc, pointer, value)
     if custom:
-        return [doc.error(pointer, custom.replace("{value}", repr(value)))]
+        return [doc.error(pointer, custom.replace("{value}", repr(value)),
+                          _snake_hint(value, error) if keyword == "pattern" else None)]
     if keyword == "type":
         wanted = error.validator_value
         wanted = [wanted] if isinstance(wanted, str) else wanted
@@ -109,9 +120,107 @@ def _translate(doc: ParsedDefinition, error: ValidationError) -> list[AuthorErro
         choices = ", ".join(repr(choice) for choice in error.validator_value)
         suggestion = hint(str(value), [str(c) for c in error.validator_value])
         return [doc.error(pointer, f"{value!r} is not one of {choices}", suggestion)]
-    if keyword in ("minItems", "minProperties") and error.validator_value == 1:
-        return [doc.error(pointer, "must not be empty")]
+    if keyword == "pattern" and isinstance(value, str):
+        return [doc.error(pointer, f"{value!r} must be {_pattern_words(error.validator_value)}",
+                          _snake_hint(value, error))]
+    sentence = _BOUNDS.get(keyword)
+    if sentence is not None:
+        return [doc.error(pointer, sentence(error.validator_value, value))]
     return [doc.error(pointer, error.message)]
+
+
+def _custom(error: ValidationError, keyword: str) -> str | None:
+    if not isinstance(error.schema, dict):
+        return None
+    return error.schema.get("x-messages", {}).get(keyword)
+
+
+#: Plain words for the name patterns the schemas use; any other pattern is quoted as it is.
+_PATTERN_WORDS = {
+    "^[a-z][a-z0-9_]*$": "lower_snake_case (lowercase letters, digits and '_', starting with a letter)",
+    "^[a-z][a-z0-9_]*(\\$not)?$": "lower_snake_case (lowercase letters, digits and '_', starting with a "
+                                   "letter), optionally ending in '$not'",
+    "^[A-Z]{3}$": "three capital letters (an ISO 4217 currency code such as 'EUR')",
+}
+
+
+def _pattern_words(pattern: str) -> str:
+    return _PATTERN_WORDS.get(pattern, f"text matching the pattern {pattern}")
+
+
+def _bad_key(doc: ParsedDefinition, pointer: str, key: str, error: ValidationError) -> AuthorError:
+    custom = _custom(error, error.validator)
+    if custom:
+        message = custom.replace("{value}", repr(key))
+    elif error.validator == "pattern":
+        message = f"key {key!r} must be {_pattern_words(error.validator_value)}"
+    else:
+        message = f"key {key!r} is not allowed here: {error.message}"
+    return doc.error(pointer, message, _snake_hint(key, error), key=True)
+
+
+def _snake_hint(value: object, error: ValidationError) -> str | None:
+    """``use 'refund'`` when lower_snake_casing the value satisfies the pattern it broke."""
+    pattern = error.validator_value if error.validator == "pattern" else (error.schema or {}).get("pattern")
+    if not isinstance(value, str) or not isinstance(pattern, str):
+        return None
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value)
+    snake = re.sub(r"[^a-z0-9$]+", "_", snake.lower()).strip("_")
+    if snake and snake != value and re.search(pattern, snake):
+        return f"use {snake!r}"
+    return None
+
+
+def _too_many_keys(doc, pointer, value: dict, error: ValidationError, custom: str | None) -> AuthorError:
+    limit = error.validator_value
+    keys = list(value)
+    found = ", ".join(repr(key) for key in keys)
+    if custom:
+        message = f"{custom}; found {len(keys)} keys: {found}"
+    elif limit == 1 and error.schema.get("properties"):
+        choices = " or ".join(repr(key) for key in error.schema["properties"])
+        message = f"give only one of {choices} here, found {len(keys)}: {found}"
+    elif limit == 1:
+        message = f"give only one key here, found {len(keys)}: {found}"
+    else:
+        message = f"give at most {limit} keys here, found {len(keys)}: {found}"
+    return doc.error(pointer_join(pointer, keys[limit]), message, key=True)
+
+
+def _duplicates(doc, pointer, items: list) -> list[AuthorError]:
+    """Each repeated item, at its second place, naming where it first appeared."""
+    errors, seen = [], []
+    for index, item in enumerate(items):
+        first = next((i for i, earlier in seen if _same(earlier, item)), None)
+        if first is None:
+            seen.append((index, item))
+            continue
+        shown = repr(item) if not isinstance(item, (dict, list)) else f"item {index + 1}"
+        errors.append(doc.error(pointer_join(pointer, index),
+                                f"{shown} is listed twice (also item {first + 1}); list each value once"))
+    return errors
+
+
+def _same(a: object, b: object) -> bool:
+    # JSON Schema equality: 1 and true differ, 1 and 1.0 do not.
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+_BOUNDS = {
+    "minLength": lambda limit, value: "must not be empty" if limit == 1
+    else f"must be at least {limit} characters long, got {len(value)}",
+    "maxLength": lambda limit, value: f"must be at most {limit} characters long, got {len(value)}",
+    "minItems": lambda limit, value: "must not be empty" if limit == 1
+    else f"needs at least {limit} items, got {len(value)}",
+    "maxItems": lambda limit, value: f"takes at most {limit} items, got {len(value)}",
+    "minProperties": lambda limit, value: "must not be empty" if limit == 1
+    else f"needs at least {limit} keys, got {len(value)}",
+    "minimum": lambda limit, value: f"must be at least {limit}, got {value!r}",
+    "maximum": lambda limit, value: f"must be at most {limit}, got {value!r}",
+    "exclusiveMinimum": lambda limit, value: f"must be greater than {limit}, got {value!r}",
+    "exclusiveMaximum": lambda limit, value: f"must be less than {limit}, got {value!r}",
+    "const": lambda expected, value: f"must be {expected!r}, got {value!r}",
+}
 
 
 def _envelope_keys() -> set[str]:

@@ -4,20 +4,32 @@ Only the YAML 1.2 core schema resolves implicitly: ``true``/``false`` (three spe
 ``null``/``~``/empty, integers and floats. ``off``, ``no``, ``yes``, ``on`` and unquoted dates
 stay strings. Duplicate keys, anchors/aliases, non-string keys, several documents and a top level
 that is not a mapping are author errors, as is malformed YAML (with the line and column from the
-parser), never a traceback.
+parser), a character YAML does not allow (a control character pasted into a value), nesting deeper
+than :data:`MAX_DEPTH`, a source over :data:`MAX_SOURCE_CHARS` and a file that is not UTF-8
+(:func:`read_source`): never a traceback.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
-from rules.errors import AuthorError
+from rules.errors import AuthorError, AuthorErrors
+
+#: Deepest nesting of mappings and lists a definition may use (a predicate rarely needs ten).
+MAX_DEPTH = 64
+#: Longest definition source, in characters; a definition is a page of YAML, not a data dump.
+MAX_SOURCE_CHARS = 1_000_000
+#: Most digits of an integer literal (Python refuses to convert more than 4,300).
+MAX_INT_DIGITS = 100
 
 _TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -38,15 +50,25 @@ class StrictLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema resolvers and no aliases."""
 
     yaml_implicit_resolvers: dict = {}
+    _depth = 0
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise _SourceError("anchors and aliases are not supported", event.start_mark)
-        return super().compose_node(parent, index)
+        # PyYAML composes recursively: bound the depth before Python's stack is.
+        if self._depth >= MAX_DEPTH:
+            raise _SourceError(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_core_int(self, node: ScalarNode) -> int:
         value = node.value
+        if len(value.lstrip("+-")) > MAX_INT_DIGITS:
+            raise _SourceError(f"integer with more than {MAX_INT_DIGITS} digits", node.start_mark)
         if value.startswith("0o"):
             return int(value[2:], 8)
         if value.startswith("0x"):
@@ -165,9 +187,14 @@ def parse(text: str, path: str | None = None) -> Source:
 
     Raises :class:`rules.errors.AuthorErrors` carrying a single located :class:`AuthorError`.
     """
-    from rules.errors import AuthorErrors
-
-    loader = StrictLoader(text)
+    if len(text) > MAX_SOURCE_CHARS:
+        raise AuthorErrors([AuthorError(
+            f"source is {len(text):,} characters long; a definition may have at most {MAX_SOURCE_CHARS:,}", path)])
+    try:
+        # PyYAML checks every character when the loader is made, before any parsing.
+        loader = StrictLoader(text)
+    except ReaderError as exc:
+        raise AuthorErrors([_unacceptable_character(text, exc, path)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -197,3 +224,43 @@ def _yaml_error(exc: yaml.MarkedYAMLError, path: str | None) -> AuthorError:
         problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
     line, column = _position(mark) if mark is not None else (None, None)
     return AuthorError(f"malformed YAML: {problem}", path, line, column)
+
+
+def _unacceptable_character(text: str, exc: ReaderError, path: str | None) -> AuthorError:
+    """A character YAML refuses, at its line and column, named so an author can find it."""
+    position = exc.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        return AuthorError(f"malformed YAML: U+{code:04X} is a lone surrogate, not a character; remove it",
+                           path, line, column)
+    name = (unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "control character")).lower()
+    escape_text = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return AuthorError(
+        f"malformed YAML: U+{code:04X} ({name}) is not allowed in YAML; remove it, or write it as"
+        f" {escape_text} inside a double-quoted string", path, line, column)
+
+
+#: unicodedata has no names for C0/C1 controls; the ones authors paste by accident.
+_CONTROL_NAMES = {"\x00": "NUL", "\x07": "bell", "\x08": "backspace", "\x0b": "vertical tab",
+                  "\x0c": "form feed", "\x1b": "escape", "\x7f": "delete"}
+
+
+def read_source(file: Path, shown: str | None = None) -> str:
+    """The text of a definition file; a file that is not UTF-8 is an author error at its line.
+
+    Raises :class:`rules.errors.AuthorErrors`: ``FILE:LINE: not UTF-8: …`` naming the byte.
+    """
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        latin1 = " (Latin-1?)" if byte >= 0xA0 else ""
+        message = (f"not UTF-8: byte 0x{byte:02X} at column {column} cannot be decoded{latin1};"
+                   " save the file as UTF-8")
+        raise AuthorErrors([AuthorError(message, shown or str(file), line)]) from None
