@@ -46,7 +46,7 @@ def sample(app, name: str, type_: str) -> float:
 def test_every_event_type_has_a_schema():
     assert event_types() == ["cart.created", "cart.updated", "order.created", "order.status_changed",
                              "payment.authorized", "payment.captured", "payment.failed", "payment.refunded",
-                             "state_machine.transitioned"]
+                             "promotion.applied", "state_machine.transitioned"]
 
 
 MINIMAL = {
@@ -58,6 +58,8 @@ MINIMAL = {
     "payment.captured": refunded("p1"),
     "payment.failed": {**refunded("p1"), "operation": "authorize", "reason": "card declined"},
     "payment.refunded": refunded("p1"),
+    "promotion.applied": {"order_id": "o1", "channel_id": "1", "currency": "EUR", "discount_total": "1.80",
+                          "promotions": [{"name": "mug_week", "revision": 1, "phase": "line", "amount": "1.80"}]},
     # what runtime.state_machines.service.fire() emits
     "state_machine.transitioned": {"machine": "order", "entity_type": "order", "entity_id": "42", "transition": "pay",
                                    "from_state": "placed", "to_state": "paid", "actor": "user:ann@example.test",
