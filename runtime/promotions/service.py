@@ -39,6 +39,8 @@ class Priced:
     currency: str = ""
     at: datetime | None = None
     zone: str = "UTC"
+    #: Generated code → promotion, for the cart's codes.
+    owners: dict[str, str] = field(default_factory=dict)
 
     def revision(self, name: str) -> int:
         return self.live.revisions.get(name, 0) if self.live else 0
@@ -49,6 +51,14 @@ class Priced:
     @property
     def total(self) -> Decimal:
         return self.result.total
+
+    def code_of(self, name: str) -> str | None:
+        """The cart's code that unlocks promotion ``name``, if any."""
+        promotion = self.live.promotions.by_name(name) if self.live else None
+        if promotion is None:
+            return None
+        return next((code for code in self.fact.get("coupon_codes", ())
+                     if code in promotion.codes or self.owners.get(code) == name), None)
 
     def line_discount(self, line_id: Any) -> Decimal:
         return self.result.line_discount(str(line_id))
@@ -95,7 +105,7 @@ def price(session: Session, app: Flask, *, channel: Channel, currency: str, line
     at, zone = at or utcnow(), channel.time_zone or "UTC"
     result = evaluate(chosen, fact, money=MONEY, at=at, zone=zone, shipping=Decimal(shipping), blocked=found,
                       coupon_owners=owners)
-    return Priced(result, live if promotions is None else None, fact, currency, at, zone)
+    return Priced(result, live if promotions is None else None, fact, currency, at, zone, owners)
 
 
 def cart_codes(session: Session, cart_id: int) -> list[str]:

@@ -40,8 +40,18 @@ def _apply(checkout: Checkout, shipping) -> Priced:
 
 
 def discount(checkout: Checkout) -> None:
-    """Stage 200: the line, order and shipping (as quoted on the cart) discounts."""
-    _apply(checkout, checkout.cart.shipping_total)
+    """Stage 200: the line, order and shipping (as quoted on the cart) discounts.
+
+    A promotion whose enforced limit is already reached does not apply (the cart showed that
+    too) — unless the buyer applied its coupon: then placeOrder is refused, never silently
+    priced without the code the buyer entered."""
+    priced = _apply(checkout, checkout.cart.shipping_total)
+    for outcome in priced.result.outcomes:
+        if outcome.reason != usage.USAGE_LIMIT_REACHED:
+            continue
+        code = priced.code_of(outcome.name)
+        if code is not None:
+            raise usage.limit_error(code, usage.limit_of(outcome.detail))
 
 
 def reprice_shipping(checkout: Checkout) -> None:

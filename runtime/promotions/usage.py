@@ -76,6 +76,24 @@ def limits_reached(session: Session, promotions: PromotionSet, buyer: Buyer, cod
     return reached
 
 
+def limit_error(code: str | None, limit: str) -> BusinessError:
+    """The refusal of a placeOrder whose promotion reached an enforced limit (buyer-facing: the
+    code, never the promotion's internal name)."""
+    who = {"per_customer": " for this customer", "per_code": " for this code"}.get(limit, "")
+    if code:
+        return BusinessError(UsageErrorCode.PROMOTION_LIMIT_REACHED,
+                             f"cartId: coupon {code} reached its usage limit{who}; remove it (removeCartCoupon) and "
+                             "place the order again", field="cartId", limit=limit)
+    return BusinessError(UsageErrorCode.PROMOTION_LIMIT_REACHED,
+                         f"cartId: an offer in this cart reached its usage limit{who} while the order was placed; "
+                         "place the order again to see the cart priced without it", field="cartId", limit=limit)
+
+
+def limit_of(detail: str) -> str:
+    """Which limit a USAGE_LIMIT_REACHED detail (:func:`limits_reached`) names."""
+    return next((limit for limit in ("per_customer", "per_code") if limit.replace("_", " ") in detail), "global")
+
+
 def _ensure(session: Session, key: str) -> None:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = PromotionUsageCounter.__table__
@@ -93,11 +111,7 @@ def count(session: Session, order_id: int, promotion: Promotion, buyer: Buyer, c
             statement = statement.where(counter.used < maximum)
         done = session.execute(statement.values(used=counter.used + 1, updated_at=utcnow())).rowcount
         if not done:
-            what = f"coupon {code}" if code and limit == "per_code" else "a promotion in this cart"
-            who = {"per_customer": " for this customer", "per_code": " for this code"}.get(limit, "")
-            raise BusinessError(UsageErrorCode.PROMOTION_LIMIT_REACHED,
-                                f"cartId: {what} reached its usage limit{who}; remove the coupon (removeCartCoupon) "
-                                "and place the order again", field="cartId", limit=limit)
+            raise limit_error(code, limit)
         taken.append(key)
     row = PromotionUsage(order_id=order_id, promotion_name=promotion.name, coupon_code=code, counters=" ".join(taken))
     session.add(row)
