@@ -7,8 +7,12 @@ from runtime.config import Settings, load_settings
 from runtime.db import open_database
 
 
-def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask:
-    """Build an app. ``probe`` checks the database (and Redis) answer, raising a one-line ConfigError."""
+def create_app(settings: Settings | None = None, *, probe: bool = True, web: bool = True) -> Flask:
+    """Build an app. ``probe`` checks the database (and Redis) answer, raising a one-line ConfigError.
+
+    ``web=False`` leaves out the HTTP layer (the GraphQL schema and the web UIs): the ``vectis``
+    commands that check or publish definitions need the registries, and building the schema is
+    most of the start-up time."""
     settings = settings or load_settings()
     app = Flask("runtime")
     app.config.update(SECRET_KEY=settings.secret_key, VECTIS=settings, JSON_SORT_KEYS=False)
@@ -20,13 +24,15 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
 
     from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines
     from runtime.definitions import live
-    from runtime.graphql import view
 
     packs.init_app(app)
     jobs.init_app(app)
     state_machines.init_app(app)
     live.init_app(app)
-    view.init_app(app)
+    if web:
+        from runtime.graphql import view
+
+        view.init_app(app)
     observability.init_app(app)
     automations.init_app(app)
     events.init_app(app)
@@ -38,7 +44,8 @@ def create_app(settings: Settings | None = None, *, probe: bool = True) -> Flask
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
 
-    _mount_web_uis(app)
+    if web:
+        _mount_web_uis(app)
     return app
 
 

@@ -1,4 +1,9 @@
-"""``vectis definitions …``: validate, list, publish, history, rollback, sync."""
+"""``vectis definitions …``: validate, list, publish, history, rollback.
+
+Each command imports what it uses inside its body, for start-up time (``runtime/cli.py``):
+``validate``, ``publish`` and ``rollback`` need the registries (packs, effects, tender types) and
+so the app without its HTTP layer; ``list`` and ``history`` need only the database.
+"""
 from __future__ import annotations
 
 import getpass
@@ -6,29 +11,24 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
-from rules.pipeline import check_paths
 
-from runtime.definitions import shipped, store
-from runtime.definitions.environment import build_environment
-from runtime.errors import BusinessError, BusinessErrors
+from runtime.cli import app_context, open_cli_database
 
 
-def _env():
-    return build_environment(current_app.extensions["vectis.registry"])
+def _env(app):
+    from runtime.definitions.environment import build_environment
+
+    return build_environment(app.extensions["vectis.registry"])
 
 
-def _database():
-    database = current_app.extensions["vectis.db"]
-    database.probe()
-    return database
-
-
-def _fail(exc: BusinessError | BusinessErrors) -> None:
+def _fail(exc) -> None:
     for error in getattr(exc, "errors", [exc]):
         click.echo(error.message, err=True)
     sys.exit(1)
+
+
+def _author(author: str | None) -> str:
+    return author or f"cli:{getpass.getuser()}"
 
 
 @click.group()
@@ -38,14 +38,15 @@ def definitions() -> None:
 
 @definitions.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@with_appcontext
 def validate(paths: tuple[Path, ...]) -> None:
     """Validate files or folders (default: every shipped definition). Exit 1 listing every error."""
-    registry = current_app.extensions["vectis.registry"]
-    if paths:
-        checked = check_paths(paths, _env())
-    else:
-        checked = shipped.check_shipped(registry, _env())
+    from rules.pipeline import check_paths
+
+    from runtime.definitions import shipped
+
+    with app_context(web=False) as app:
+        env = _env(app)
+        checked = check_paths(paths, env) if paths else shipped.check_shipped(app.extensions["vectis.registry"], env)
     for error in checked.errors:
         click.echo(str(error), err=True)
     files = len(checked.checked)
@@ -58,33 +59,42 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 @definitions.command("list")
 @click.option("--kind")
-@with_appcontext
 def list_(kind: str | None) -> None:
     """The live revision of every definition."""
-    with _database().session() as session:
-        for row in store.all_live(session, kind):
+    from runtime.definitions.revisions import all_live
+
+    with open_cli_database().session() as session:
+        for row in all_live(session, kind):
             click.echo(f"{row.kind}/{row.name}\trevision {row.revision}\t{row.author}\t{row.created_at:%Y-%m-%d %H:%M}")
-
-
-def _author(author: str | None) -> str:
-    return author or f"cli:{getpass.getuser()}"
 
 
 @definitions.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--note", default="", help="Why this change (recorded in history).")
 @click.option("--author", help="Recorded author (default cli:<login>).")
-@with_appcontext
 def publish(path: Path, note: str, author: str | None) -> None:
     """Validate PATH and publish it as the new live revision."""
-    source = path.read_text("utf-8")
-    env = _env()
+    from rules.errors import AuthorErrors
+    from rules.yamlsource import read_source
+
+    from runtime.definitions import store
+    from runtime.errors import BusinessError, BusinessErrors
+
     try:
-        row, created = _database().run(
-            lambda s: store.publish(s, source, env, author=_author(author), note=note, origin=str(path), path=str(path))
-        )
-    except (BusinessError, BusinessErrors) as exc:
-        _fail(exc)
+        source = read_source(path)
+    except AuthorErrors as exc:  # not UTF-8: the same line as `validate` prints
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        sys.exit(1)
+    with app_context(web=False) as app:
+        env, database = _env(app), app.extensions["vectis.db"]
+        database.probe()
+        try:
+            row, created = database.run(
+                lambda s: store.publish(s, source, env, author=_author(author), note=note, origin=str(path), path=str(path))
+            )
+        except (BusinessError, BusinessErrors) as exc:
+            _fail(exc)
     state = "published" if created else "unchanged, already live as"
     click.echo(f"{row.kind}/{row.name}: {state} revision {row.revision}")
 
@@ -92,11 +102,12 @@ def publish(path: Path, note: str, author: str | None) -> None:
 @definitions.command()
 @click.argument("kind")
 @click.argument("name")
-@with_appcontext
 def history(kind: str, name: str) -> None:
     """Every revision of KIND/NAME, newest first."""
-    with _database().session() as session:
-        rows = store.history(session, kind, name)
+    from runtime.definitions.revisions import history as revisions_of
+
+    with open_cli_database().session() as session:
+        rows = revisions_of(session, kind, name)
     if not rows:
         click.echo(f"no definition {kind}/{name}", err=True)
         sys.exit(1)
@@ -112,15 +123,19 @@ def history(kind: str, name: str) -> None:
 @click.argument("revision", type=int)
 @click.option("--note", default="")
 @click.option("--author")
-@with_appcontext
 def rollback(kind: str, name: str, revision: int, note: str, author: str | None) -> None:
     """Republish REVISION of KIND/NAME as the new live revision."""
-    env = _env()
-    try:
-        row, created = _database().run(
-            lambda s: store.rollback(s, kind, name, revision, env, author=_author(author), note=note)
-        )
-    except (BusinessError, BusinessErrors) as exc:
-        _fail(exc)
+    from runtime.definitions import store
+    from runtime.errors import BusinessError, BusinessErrors
+
+    with app_context(web=False) as app:
+        env, database = _env(app), app.extensions["vectis.db"]
+        database.probe()
+        try:
+            row, created = database.run(
+                lambda s: store.rollback(s, kind, name, revision, env, author=_author(author), note=note)
+            )
+        except (BusinessError, BusinessErrors) as exc:
+            _fail(exc)
     state = f"revision {revision} republished as revision" if created else "already live as revision"
     click.echo(f"{kind}/{name}: {state} {row.revision}")

@@ -14,7 +14,10 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from runtime.definitions.models import DefinitionRevision
+from runtime.definitions.revisions import all_live, history, live
 from runtime.errors import BusinessError, BusinessErrors
+
+__all__ = ["all_live", "author_error", "check", "history", "live", "publish", "rollback"]
 
 
 class DefinitionErrorCode(str, Enum):
@@ -44,31 +47,6 @@ def check(source: str, env: Environment, path: str = "source") -> Checked:
 def _refuse_invalid(checked: Checked) -> None:
     if not checked.ok:
         raise BusinessErrors([author_error(e) for e in checked.errors])
-
-
-def live(session: Session, kind: str, name: str, *, lock: bool = False) -> DefinitionRevision | None:
-    statement = select(DefinitionRevision).where(
-        DefinitionRevision.kind == kind, DefinitionRevision.name == name, DefinitionRevision.is_live
-    )
-    if lock:
-        statement = statement.with_for_update()
-    return session.exec(statement).first()
-
-
-def all_live(session: Session, kind: str | None = None) -> list[DefinitionRevision]:
-    statement = select(DefinitionRevision).where(DefinitionRevision.is_live)
-    if kind:
-        statement = statement.where(DefinitionRevision.kind == kind)
-    return list(session.exec(statement.order_by(DefinitionRevision.kind, DefinitionRevision.name)))
-
-
-def history(session: Session, kind: str, name: str) -> list[DefinitionRevision]:
-    statement = (
-        select(DefinitionRevision)
-        .where(DefinitionRevision.kind == kind, DefinitionRevision.name == name)
-        .order_by(DefinitionRevision.revision.desc())
-    )
-    return list(session.exec(statement))
 
 
 def _make_live(
