@@ -14,7 +14,8 @@ from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import money
 from runtime.money import Money
 from runtime.orders.models import Order, OrderLine
-from runtime.promotions import coupons, service
+from runtime.pricing.types import Price
+from runtime.promotions import catalog, coupons, service
 from runtime.promotions.coupons import PromotionErrorCode
 from runtime.promotions.live import check_stale, live_promotions
 from runtime.promotions.models import OrderDiscount
@@ -24,6 +25,7 @@ mutation = MutationType()
 cart_type = ObjectType("Cart")
 line_type = ObjectType("CartLine")
 order_type = ObjectType("Order")
+price_type = ObjectType("VariantPrice")
 CACHE = "vectis.promotions"
 #: Who sees promotion names and explains.
 STAFF = "promotions.read"
@@ -199,5 +201,40 @@ def resolve_generate(_, info, promotion: str, count: int, prefix: str | None = N
     return {"batch": batch, "codes": codes}
 
 
-bindables = [query, mutation, cart_type, line_type, order_type]
+def _catalog(info, price: Price) -> tuple[Decimal, list[str]]:
+    """This request's catalog discounts, computed once for every price the request has made so
+    far (the pricing module's per-request batch), then for any price it makes later."""
+    ctx = context_of(info)
+    key = (price.variant_id, price.quantity, price.unit_price.currency)
+    if not catalog.has_catalog_promotions(ctx.app):
+        return price.unit_price.amount, []
+    cache = info.context.__dict__.setdefault(CACHE, {}).setdefault("catalog", {})
+    if key not in cache:
+        batches = info.context.__dict__.get("vectis.pricing", {}).get("prices", {}).values()
+        pending = {(p.variant_id, p.quantity, p.unit_price.currency): p for batch in batches
+                   for p in batch["prices"].values()}
+        pending[key] = price
+        wanted = [p for k, p in pending.items() if k not in cache]
+        with ctx.reads() as session:
+            cache.update(catalog.discounted(session, ctx.app, wanted, channel=ctx.channel, actor=ctx.actor))
+    return cache[key]
+
+
+@price_type.field("discountedUnitPrice")
+def resolve_discounted_unit_price(price: Price, info):
+    return _money(_catalog(info, price)[0], price.unit_price.currency)
+
+
+@price_type.field("promotionLabel")
+def resolve_promotion_label(price: Price, info):
+    names = _catalog(info, price)[1]
+    return live_promotions(context_of(info).app).message(names[0]) if names else None
+
+
+@price_type.field("promotions")
+def resolve_price_promotions(price: Price, info):
+    return _catalog(info, price)[1] if context_of(info).actor.has(STAFF) else []
+
+
+bindables = [query, mutation, cart_type, line_type, order_type, price_type]
 __all__ = ["PromotionErrorCode", "bindables"]
