@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rules.conditions import Call
+from rules.conditions import All, Call, Compare
 from rules.environment import Environment
 from rules.errors import AuthorError
 from rules.kinds import KindSpec, ParsedDefinition, register_kind
@@ -148,11 +148,54 @@ def _schedule(doc: ParsedDefinition) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
+#: What every cart line has: at least one unit, a price of at least 0.
+LINE_FLOORS = {("quantity",): Decimal(1), ("unit_price",): Decimal(0), ("total",): Decimal(0)}
+
+
+def selects_nothing(predicate: Predicate) -> str | None:
+    """Why ``predicate`` (an ``$and`` of comparisons) can hold for no cart line, or ``None``:
+    bounds on one number that leave no value (``quantity > 5`` and ``quantity < 3``, ``quantity < 1``),
+    or two different required values of one field."""
+    root = predicate.root
+    leaves_ = root.items if isinstance(root, All) else (root,)
+    low: dict[tuple, tuple[Decimal, bool]] = {path: (floor, True) for path, floor in LINE_FLOORS.items()}
+    high: dict[tuple, tuple[Decimal, bool]] = {}
+    equal: dict[tuple, object] = {}
+    for leaf in leaves_:
+        if not isinstance(leaf, Compare):
+            continue
+        if leaf.op == "$eq":
+            if leaf.path in equal and equal[leaf.path] != leaf.value:
+                return f"{'.'.join(leaf.path)} cannot be both {equal[leaf.path]!r} and {leaf.value!r}"
+            equal[leaf.path] = leaf.value
+        if isinstance(leaf.value, bool) or not isinstance(leaf.value, (int, float)):
+            continue
+        value = Decimal(str(leaf.value))
+        if leaf.op in ("$gt", "$gte", "$eq"):
+            bound = (value, leaf.op != "$gt")
+            if leaf.path not in low or bound[0] > low[leaf.path][0] or (bound[0] == low[leaf.path][0] and not bound[1]):
+                low[leaf.path] = bound
+        if leaf.op in ("$lt", "$lte", "$eq"):
+            bound = (value, leaf.op != "$lt")
+            if leaf.path not in high or bound[0] < high[leaf.path][0] or (bound[0] == high[leaf.path][0] and not bound[1]):
+                high[leaf.path] = bound
+    for path, (top, top_inclusive) in high.items():
+        bottom, bottom_inclusive = low.get(path, (None, True))
+        if bottom is not None and (top < bottom or (top == bottom and not (top_inclusive and bottom_inclusive))):
+            name = ".".join(path)
+            return (f"{name} would have to be {'>=' if bottom_inclusive else '>'} {bottom} and "
+                    f"{'<=' if top_inclusive else '<'} {top}")
+    return None
+
+
 def _selection(doc: ParsedDefinition, env: Environment) -> Selection:
     target = doc.data.get("target") or {}
     predicate = None
     if "when" in target:
         predicate = compile_predicate(target["when"], "/target/when", fact=LINE_FACT, env=env, report=doc.report)
+        why = selects_nothing(predicate) if predicate is not None else None
+        if why:
+            doc.report("/target/when", f"the target can select no cart line: {why}")
     lists = {key: frozenset(target[key]) if key in target else None for key in ("skus", "categories", "brands")}
     return Selection(predicate=predicate, **lists)
 

@@ -155,6 +155,12 @@ def test_order_discounts_are_allocated_exactly_in_every_precision(currency, unit
     ("phase: line\naction: {type: amount_off, amount: {EUR: -2}}", "an amount must be a number of at least 0, got -2"),
     ("phase: line\ntarget: {when: {sku: {eq: 'A'}, quantity: {lt: 0}, unit_price: {nope: 1}}}\n"
      "action: {type: percentage_off, percent: 5}", "/target/when"),
+    ("phase: line\ntarget: {when: {quantity: {gt: 5, lt: 3}}}\naction: {type: percentage_off, percent: 5}",
+     "the target can select no cart line: quantity would have to be > 5 and < 3"),
+    ("phase: line\ntarget: {when: {quantity: {lt: 1}}}\naction: {type: percentage_off, percent: 5}",
+     "the target can select no cart line: quantity would have to be >= 1 and < 1"),
+    ("phase: line\ntarget: {when: {$and: [{sku: A}, {sku: B}]}}\naction: {type: percentage_off, percent: 5}",
+     "sku cannot be both 'A' and 'B'"),
     ("phase: line\naction: {type: buy_x_get_y, buy: {quantity: 2}, get: {quantity: 1}}",
      "get must name the variants given"),
     ("phase: line\nstacking: stopp\naction: {type: percentage_off, percent: 5}", "did you mean 'stop'?"),
