@@ -33,6 +33,7 @@ class Environment:
     (:meth:`~rules.facts.FactCatalog.with_pack_fields`).
     ``packs``: the installed packs' names, or ``None`` to infer them from the functions and fields;
     a ``<pack>.<name>`` naming another pack is reported as stale ("not installed").
+    ``tender_types``: tender type names a tender cascade may use, or ``None`` to accept any.
     ``money``: the runtime's money arithmetic (rounding to a currency's minor unit, splitting with
     ``Money.allocate``: :class:`rules.promotion_actions.MoneyOps`) promotion examples compute with.
     """
@@ -46,6 +47,7 @@ class Environment:
     facts: FactCatalog = field(default_factory=default_catalog)
     packs: frozenset[str] | None = None
     money: Any = None
+    tender_types: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effects", frozenset(self.effects))
@@ -56,3 +58,4 @@ class Environment:
         object.__setattr__(self, "permissions", _names(self.permissions))
         object.__setattr__(self, "currencies", _names(self.currencies))
         object.__setattr__(self, "packs", _names(self.packs))
+        object.__setattr__(self, "tender_types", _names(self.tender_types))

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
         database.probe()
     app.extensions["vectis.db"] = database
 
-    from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines
+    from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines, tenders
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     channels.init_app(app)
     orders.init_app(app)  # orders and payments on their machines
     checkout.init_app(app)  # carts on their machine, the checkout stages
+    tenders.init_app(app)  # tender types, the tenders (700) and payment (900) stages, intent reconciliation
     inventory.init_app(app)  # reservations on their machine, the stock cart check, stage and sweep job
     labels.init_app(app)  # the label index job and its after-commit triggers
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage

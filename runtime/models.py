@@ -43,3 +43,4 @@ def all_models() -> None:
     import runtime.pricing.models  # noqa: F401
     import runtime.promotions.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401
+    import runtime.tenders.models  # noqa: F401

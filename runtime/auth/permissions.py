@@ -16,6 +16,7 @@ PERMISSIONS: dict[str, str] = {
     "payments.capture": "Capture authorised payments (the `capture` transitions of payment_transaction).",
     "payments.void": "Void authorised payments (the `void` transition of payment_transaction).",
     "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
+    "payments.tenders.manage": "Issue store credit, set accounts' net terms and generate gift cards.",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
     "catalog.manage": "Create and change categories, brands, attributes, products, variants and visibility.",
     "pricing.manage": "Create and change price lists and their entries.",

@@ -59,6 +59,20 @@ class CheckoutErrorCode(str, Enum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     #: Promotions: an enforced usage limit was reached while the order was placed (docs/promotions.md).
     PROMOTION_LIMIT_REACHED = "PROMOTION_LIMIT_REACHED"
+    #: Tenders (``runtime.tenders``): the split cannot pay the total, or one tender cannot pay its part.
+    UNKNOWN_TENDER_TYPE = "UNKNOWN_TENDER_TYPE"
+    INVALID_TENDER = "INVALID_TENDER"
+    TENDERS_EXCEED_TOTAL = "TENDERS_EXCEED_TOTAL"
+    TENDERS_NOT_COVERED = "TENDERS_NOT_COVERED"
+    INSUFFICIENT_STORE_CREDIT = "INSUFFICIENT_STORE_CREDIT"
+    UNKNOWN_GIFT_CARD = "UNKNOWN_GIFT_CARD"
+    GIFT_CARD_EXPIRED = "GIFT_CARD_EXPIRED"
+    INSUFFICIENT_GIFT_CARD_BALANCE = "INSUFFICIENT_GIFT_CARD_BALANCE"
+    NO_NET_TERMS = "NO_NET_TERMS"
+    CREDIT_LIMIT_EXCEEDED = "CREDIT_LIMIT_EXCEEDED"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    NO_OWNER = "NO_OWNER"
 
 
 _CODES = {code.value for code in CheckoutErrorCode}

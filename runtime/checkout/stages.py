@@ -1,4 +1,5 @@
-"""The core's checkout stages: pricing (100), shipping (300), order creation (800), payment (900).
+"""The core's checkout stages: pricing (100), shipping (300), order creation (800); tenders
+(``runtime.tenders``) authorise at 700 and record the payment at 900.
 
 Positions 200 (promotions) and 400 (tax) are left free for the issues that bring them; a stage
 between two others needs no change to either.
@@ -102,25 +103,10 @@ def exchange_rate(checkout: Checkout) -> Decimal:
                         field="cartId")
 
 
-def pay(checkout: Checkout) -> None:
-    """Authorize (and capture, per the channel's capture mode) the order's total."""
-    from runtime.payments.service import pay_order
-
-    payment = checkout.cart.payment
-    try:
-        checkout.payment = pay_order(checkout.session, checkout.order, channel=checkout.channel, actor=checkout.actor,
-                                     idempotency_key=f"order:{checkout.cart.id}:{checkout.idempotency_key}",
-                                     token=payment.get("token"),
-                                     saved_payment_method_id=payment.get("saved_payment_method_id"))
-    except (BusinessError, BusinessErrors) as exc:
-        raise as_checkout_errors(exc, Code.PAYMENT_UNAVAILABLE, "") from None
-
-
 CORE_STAGES = (
     Stage("pricing", 100, price, "Re-price every line with the cart locked; note changed prices."),
     Stage("shipping", 300, ship, "Quote again; the chosen shipping method must still be offered."),
     Stage("order", 800, create, "Create the order from the draft."),
-    Stage("payment", 900, pay, "Authorize (and capture) the total through the channel's gateway."),
 )
 
 

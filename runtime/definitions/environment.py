@@ -27,4 +27,5 @@ def build_environment(registry: Registry) -> Environment:
         facts=default_catalog().with_pack_fields(fields),
         packs=frozenset(packs | {CORE}),
         money=MONEY,
+        tender_types=frozenset(e.name for e in registry.entries("tender_type")) if "tender_type" in registry.slots else None,
     )

@@ -34,6 +34,7 @@ CORE_MODULES = (
     "runtime.mmoq",
     "runtime.inventory",
     "runtime.promotions",
+    "runtime.tenders",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -7,7 +7,9 @@ See ``docs/extensions.md``.
 """
 from __future__ import annotations
 
+from runtime.clock import utcnow
 from runtime.errors import BusinessError
+from runtime.graphql.context import context_of, payload
 from runtime.jobs.periodic import PeriodicJob
 from runtime.money import CurrencyMismatch, Money, minor_units
 from runtime.packs.context import InstallContext, PackContext
@@ -31,8 +33,20 @@ from runtime.packs.protocols import (
     TaxProvider,
     TaxRequest,
 )
+from runtime.tenders import ledger as stored_value
+from runtime.tenders.errors import TenderErrorCode
+from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
 
 __all__ = [
+    "Authorized",
+    "TenderCall",
+    "TenderErrorCode",
+    "TenderLeg",
+    "context_of",
+    "leg_key",
+    "payload",
+    "stored_value",
+    "utcnow",
     "PeriodicJob",
     "Effect",
     "EffectCall",

@@ -89,3 +89,4 @@ def declare_core_slots(registry: Registry) -> None:
     declare_slot(registry)
     __import__("runtime.checkout.pipeline", fromlist=["declare_slot"]).declare_slot(registry)
     __import__("runtime.carts.checks", fromlist=["declare_slot"]).declare_slot(registry)
+    __import__("runtime.tenders.types", fromlist=["declare_slot"]).declare_slot(registry)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -50,6 +52,18 @@ MAX_ATTEMPTS = 8
 CHECKOUT = SystemActor("system:checkout")
 
 
+@dataclass(frozen=True)
+class CardAuthorization:
+    """One card authorisation the gateway answered (authorized, or pending for fraud review)."""
+
+    provider: Any
+    key: str
+    amount: Money
+    result: PaymentResult
+    capture: PaymentResult | None
+    method: Any
+
+
 def pay_order(session: Session, order: Order, *, channel: Channel, actor: Actor, idempotency_key: str,
               token: str | None = None, saved_payment_method_id: int | None = None) -> PaymentTransaction:
     """Authorize (and capture, per the channel's capture mode) the order's total.
@@ -57,79 +71,105 @@ def pay_order(session: Session, order: Order, *, channel: Channel, actor: Actor,
     Declined → PAYMENT_DECLINED with the gateway's reason; no answer → PAYMENT_UNAVAILABLE;
     held for fraud review → the row stays ``pending`` (``fraud_hold``) and the order ``placed``.
     """
+    card = authorize_card(session, channel=channel, payer=order, idempotency_key=idempotency_key,
+                          amount=Money(order.total, order.currency), token=token,
+                          saved_payment_method_id=saved_payment_method_id, metadata={"order": order.number})
+    return record_card(session, order, actor, card)
+
+
+def authorize_card(session: Session, *, channel: Channel, payer: Any, idempotency_key: str, amount: Money,
+                   token: str | None = None, saved_payment_method_id: int | None = None, leg: str = "",
+                   field: str = "payment", metadata: dict | None = None,
+                   before_call: Callable[[str, Any], None] | None = None) -> CardAuthorization:
+    """Authorize ``amount`` at the channel's gateway (and capture it in AUTHORIZE_AND_CAPTURE mode).
+
+    ``payer`` is the order or the cart (its customer, account and location own saved methods).
+    ``leg`` tells apart several cards of one checkout in the gateway key; ``before_call(key,
+    provider)`` runs just before the gateway is asked (the intent journal). If the caller's
+    transaction rolls back afterwards, the authorization is voided (or the capture refunded).
+    """
     with session.no_autoflush:  # the order's pending rows join the flush that inserts the payment
         provider = gateways.channel_gateway(session, channel.id)
         method = None
         if saved_payment_method_id is not None:
-            method = usable_method(session, saved_payment_method_id, customer_id=order.customer_id,
-                                   account_id=order.account_id, location_id=order.location_id)
+            method = usable_method(session, saved_payment_method_id, customer_id=payer.customer_id,
+                                   account_id=payer.account_id, location_id=payer.location_id)
             token = method.token
         if not token:
-            raise BusinessError(PaymentErrorCode.MISSING_PAYMENT, "payment: a card token or a saved payment method is needed",
-                                field="payment")
-        base = f"pay:{_bounded(idempotency_key)}:{_token_mark(token)}"
+            raise BusinessError(PaymentErrorCode.MISSING_PAYMENT, f"{field}: a card token or a saved payment method is needed",
+                                field=field)
+        base = f"pay:{_bounded(idempotency_key)}:{_token_mark(token)}{leg}"
         key = f"{base}:a{_attempt(session, base)}"
-    amount = Money(order.total, order.currency)
     request = PaymentRequest(reference=idempotency_key[:255], amount=amount, idempotency_key=key,
-                             payment_token=token, metadata={"order": order.number})
+                             payment_token=token, metadata=dict(metadata or {}))
     app = current_app._get_current_object()
+    if before_call is not None:
+        before_call(key, provider)
     try:
-        result = gateways.call(lambda: provider.value.authorize(request, provider.config))
+        result = gateways.call(lambda: provider.value.authorize(request, provider.config), field=field)
     except BusinessError as exc:
-        _trace_failure(session, app, provider.key, key, amount, order, exc.message)
+        _trace_failure(session, app, provider.key, key, amount, payer, exc.message)
         raise
     if result.status == "failed":
         reason = result.message or result.error_code or "declined"
-        _trace_failure(session, app, provider.key, result.transaction_id, amount, order, reason)
-        raise BusinessError(PaymentErrorCode.PAYMENT_DECLINED, f"payment: the card was declined: {reason}",
-                            field="payment", decline_code=result.error_code)
+        _trace_failure(session, app, provider.key, result.transaction_id, amount, payer, reason)
+        raise BusinessError(PaymentErrorCode.PAYMENT_DECLINED, f"{field}: the card was declined: {reason}",
+                            field=field, decline_code=result.error_code)
     capture = None
     if result.status == "authorized" and channel.capture_mode == CaptureMode.AUTHORIZE_AND_CAPTURE.value:
-        capture = _capture_now(session, app, provider, result, amount, key, order)
-    after_rollback(session, lambda: _undo(app, provider, result, capture, key, order.channel_id))
-    return _record(session, order, actor, provider.key, key, amount, result, capture, method)
+        capture = _capture_now(session, app, provider, result, amount, key, payer, field)
+    after_rollback(session, lambda: _undo(app, provider, result, capture, key, channel.id))
+    return CardAuthorization(provider, key, amount, result, capture, method)
 
 
-def _capture_now(session, app, provider, result: PaymentResult, amount: Money, key: str, order: Order) -> PaymentResult:
+def _capture_now(session, app, provider, result: PaymentResult, amount: Money, key: str, payer: Any,
+                 field: str) -> PaymentResult:
     try:
-        return gateways.call(lambda: provider.value.capture(result.transaction_id, amount, f"{key}:capture", provider.config))
+        return gateways.call(lambda: provider.value.capture(result.transaction_id, amount, f"{key}:capture", provider.config),
+                             field=field)
     except BusinessError as exc:
         # The authorization must not outlive the refusal: void it now, whatever the caller does next.
         _void_quietly(provider, result.transaction_id, f"{key}:void")
-        _trace_failure(session, app, provider.key, result.transaction_id, amount, order, exc.message, operation="capture")
-        raise BusinessError(PaymentErrorCode.PAYMENT_UNAVAILABLE, exc.message, field="payment") from None
+        _trace_failure(session, app, provider.key, result.transaction_id, amount, payer, exc.message, operation="capture")
+        raise BusinessError(PaymentErrorCode.PAYMENT_UNAVAILABLE, exc.message, field=field) from None
 
 
-def _record(session, order: Order, actor, gateway: str, key: str, amount: Money, result: PaymentResult,
-            capture: PaymentResult | None, method) -> PaymentTransaction:
+def record_card(session: Session, order: Order, actor, card: CardAuthorization, *, move_order: bool = True,
+                events: bool = True) -> PaymentTransaction:
+    """The authorization row (and capture row) of ``card`` for ``order``; with ``move_order``, the
+    order's payment status and its ``pay`` transition follow (one tender pays the whole order)."""
+    result, capture, amount, key = card.result, card.capture, card.amount, card.key
     pending = result.status == "pending"
-    row = PaymentTransaction(order_id=order.id, type="authorization", state="pending", gateway=gateway,
+    row = PaymentTransaction(order_id=order.id, type="authorization", state="pending", gateway=card.provider.key,
                              gateway_reference=result.transaction_id, idempotency_key=key, amount=amount.amount,
                              currency=amount.currency, fraud_hold=pending, error_code=result.error_code,
-                             message=result.message, saved_payment_method_id=method.id if method else None,
+                             message=result.message, saved_payment_method_id=card.method.id if card.method else None,
                              actor=actor.label, raw=dict(result.raw))
     session.add(row)
     if pending:
-        order.payment_status = "pending"
-        session.add(order)
+        if move_order:
+            order.payment_status = "pending"
+            session.add(order)
         return row
-    # The order moves first, so its UPDATE joins the flush that inserts the payment row.
-    order.payment_status = "captured" if capture is not None else "authorized"
-    mark_transition(session, order, "pay", actor)
+    if move_order:
+        # The order moves first, so its UPDATE joins the flush that inserts the payment row.
+        order.payment_status = "captured" if capture is not None else "authorized"
+        mark_transition(session, order, "pay", actor)
     steps = [("authorize", actor, None)]
-    events = [("payment.authorized", amount)]
+    movements = [("payment.authorized", amount)]
     if capture is not None:
         row.captured_amount = amount.amount
         steps.append(("capture", CHECKOUT, {"amount": float(amount.amount)}))
-        events.append(("payment.captured", amount))
+        movements.append(("payment.captured", amount))
     apply_chain(session, row, steps)
     if capture is not None:
         session.add(PaymentTransaction(order_id=order.id, parent_id=row.id, type="capture", state="succeeded",
-                                       gateway=gateway, gateway_reference=capture.transaction_id,
+                                       gateway=card.provider.key, gateway_reference=capture.transaction_id,
                                        idempotency_key=f"{key}:capture", amount=amount.amount, currency=amount.currency,
                                        actor=CHECKOUT.label, raw=dict(capture.raw)))
-    for type_, money in events:
-        payment_event(session, type_, row, order, money)
+    if events:
+        for type_, money in movements:
+            payment_event(session, type_, row, order, money)
     return row
 
 
@@ -179,14 +219,14 @@ def _void_quietly(provider, transaction_id: str, key: str) -> None:
         log.exception("voiding authorization %s after a failed capture failed", transaction_id)
 
 
-def _trace_failure(session, app, gateway: str, payment_id: str, amount: Money, order: Order, reason: str,
+def _trace_failure(session, app, gateway: str, payment_id: str, amount: Money, payer: Any, reason: str,
                    operation: str = "authorize") -> None:
     """``payment.failed`` once the caller's transaction ends (it holds the write lock until then)."""
     payload: dict[str, Any] = {"payment_id": payment_id[:128], "gateway": gateway, "amount": format(amount.amount, "f"),
                                "currency": amount.currency, "operation": operation, "reason": reason[:500] or "failed"}
     for name in ("account_id", "customer_id"):
-        if getattr(order, name) is not None:
-            payload[name] = str(getattr(order, name))
+        if getattr(payer, name) is not None:
+            payload[name] = str(getattr(payer, name))
     written = []
 
     def write() -> None:

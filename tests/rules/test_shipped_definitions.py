@@ -15,6 +15,7 @@ def test_every_shipped_definition_validates_and_passes_its_examples(env):
         ("state_machine", "payment_transaction"),
         ("state_machine", "refund_request"),
         ("state_machine", "reservation"),
+        ("tender_cascade", "b2b_store_credit_terms_card"),
     ]
 
 

@@ -1,0 +1,81 @@
+"""The ``gift_card`` tender type: a code the buyer gives (``setCartTenders``), found by its keyed
+digest; at checkout a hold on the card's balance under the ledger's row lock, so concurrent
+redemptions never take a card below zero."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from runtime.packs.api import Authorized, BusinessError, Money, TenderCall, TenderErrorCode, TenderLeg, leg_key, stored_value
+
+from .codes import hint
+
+KIND = "gift_card"
+GATEWAY = "gift_cards.tender_type.gift_card"
+
+
+def find_card(session, code: str, field: str, *, currency: str | None = None, now=None):
+    """The active, unexpired card of ``code``, or the refusal naming ``field``."""
+    card = stored_value.find_by_hash(session, stored_value.code_digest(code)) if code else None
+    if card is None or card.kind != KIND or not card.is_active:
+        raise BusinessError(TenderErrorCode.UNKNOWN_GIFT_CARD, f"{field}: no gift card with this code", field=field)
+    _check_card(card, field, currency, now)
+    return card
+
+
+def _check_card(card, field: str, currency: str | None, now) -> None:
+    if card.expires_at is not None and now is not None and card.expires_at <= now:
+        raise BusinessError(TenderErrorCode.GIFT_CARD_EXPIRED, f"{field}: the gift card ending {card.hint} expired on "
+                            f"{card.expires_at.date().isoformat()}", field=field)
+    if currency is not None and card.currency != currency:
+        raise BusinessError(TenderErrorCode.CURRENCY_MISMATCH, f"{field}: the gift card is in {card.currency}, the cart "
+                            f"in {currency}", field=field)
+
+
+class GiftCardTender:
+    def __init__(self, clock):
+        self._now = clock
+
+    def prepare(self, session, actor: Any, cart: Any, value: dict[str, Any], field: str) -> dict[str, Any]:
+        code = str(value.get("code") or "").strip()
+        if not code:
+            raise BusinessError(TenderErrorCode.INVALID_TENDER, f"{field}.code: a gift card tender needs the card's code",
+                                field=f"{field}.code")
+        card = find_card(session, code, f"{field}.code", currency=cart.currency, now=self._now())
+        return {"stored_value_account_id": card.id, "hint": hint(code)}
+
+    def available(self, call: TenderCall, details: dict[str, Any]) -> Decimal | None:
+        card = self._card(call, details)
+        if card is None or not card.is_active or (card.expires_at is not None and card.expires_at <= self._now()):
+            return Decimal(0)
+        return max(stored_value.balance(call.session, card.id), Decimal(0))
+
+    def authorize(self, call: TenderCall, leg: TenderLeg) -> Authorized:
+        card = self._card(call, leg.details)
+        if card is None or not card.is_active:
+            raise BusinessError(TenderErrorCode.UNKNOWN_GIFT_CARD, f"{leg.field}.code: no gift card with this code",
+                                field=f"{leg.field}.code")
+        _check_card(card, f"{leg.field}.code", call.currency, self._now())
+        key = leg_key(call, leg)
+        try:
+            held = stored_value.hold(call.session, card, leg.amount.amount, f"{key}:hold", note=call.reference,
+                                     actor=call.actor.label)
+        except stored_value.InsufficientBalance as exc:
+            available = Money(exc.available, card.currency).amount
+            raise BusinessError(TenderErrorCode.INSUFFICIENT_GIFT_CARD_BALANCE,
+                                f"{leg.field}.amount: the gift card ending {card.hint} has {available} "
+                                f"{card.currency}, not {leg.amount.amount}", field=f"{leg.field}.amount",
+                                available=format(available, "f")) from None
+        entries, status = [held.id], "authorized"
+        if call.capture:
+            entries.append(stored_value.capture(call.session, held, f"{key}:capture", actor=call.actor.label).id)
+            status = "captured"
+        return Authorized(status=status, gateway=GATEWAY, key=key, reference=str(held.id),
+                          raw={"hint": card.hint}, links={"entries": entries})
+
+    def link(self, session, order: Any, authorized: Authorized) -> None:
+        stored_value.link_order(session, authorized.links["entries"], order.id)
+
+    def _card(self, call: TenderCall, details: dict[str, Any]):
+        account_id = (details or {}).get("stored_value_account_id")
+        return None if account_id is None else call.session.get(stored_value.StoredValueAccount, int(account_id))

@@ -1,0 +1,141 @@
+"""The stored-value ledger behind store credit and gift cards: accounts and their entries.
+
+The balance is never stored: it is derived from the entries (credits − debits − holds +
+releases). Every movement first locks the account row (``SELECT … FOR UPDATE`` on PostgreSQL;
+SQLite's single writer serializes, and a stale read fails the write and retries the transaction),
+so concurrent holds never take a balance below what the overdraft policy allows. Every entry has
+a unique idempotency key: a retried movement finds its entry instead of writing a second one.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from runtime.money import Money
+from runtime.tenders.models import StoredValueAccount, StoredValueEntry
+
+CREDIT, DEBIT, HOLD, RELEASE = "credit", "debit", "hold", "release"
+KINDS = (CREDIT, DEBIT, HOLD, RELEASE)
+
+
+class InsufficientBalance(Exception):
+    """A hold or debit above what the account has (plus its overdraft)."""
+
+    def __init__(self, available: Decimal):
+        super().__init__(f"available {available}")
+        self.available = available
+
+
+def owner_key(customer_id: int | None = None, account_id: int | None = None) -> str | None:
+    """``account:<id>`` (a B2B account's credit) or ``customer:<id>``; None when neither."""
+    if account_id is not None:
+        return f"account:{account_id}"
+    return f"customer:{customer_id}" if customer_id is not None else None
+
+
+def find(session: Session, kind: str, owner: str, currency: str) -> StoredValueAccount | None:
+    return session.exec(select(StoredValueAccount).where(StoredValueAccount.kind == kind,
+                                                         StoredValueAccount.owner == owner,
+                                                         StoredValueAccount.currency == currency)).first()
+
+
+def find_by_hash(session: Session, lookup_hash: str) -> StoredValueAccount | None:
+    return session.exec(select(StoredValueAccount).where(StoredValueAccount.lookup_hash == lookup_hash)).first()
+
+
+def open_account(session: Session, kind: str, currency: str, *, owner: str | None = None, lookup_hash: str | None = None,
+                 hint: str = "", expires_at: datetime | None = None, attributes: dict | None = None,
+                 overdraft_limit: Decimal = Decimal(0)) -> StoredValueAccount:
+    account = StoredValueAccount(kind=kind, owner=owner, currency=currency, lookup_hash=lookup_hash, hint=hint,
+                                 expires_at=expires_at, attributes=dict(attributes or {}),
+                                 overdraft_limit=overdraft_limit)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def lock(session: Session, account_id: int) -> StoredValueAccount:
+    """The account row, locked for this transaction."""
+    return session.exec(select(StoredValueAccount).where(StoredValueAccount.id == account_id).with_for_update()).one()
+
+
+def balances(session: Session, account_ids: list[int]) -> dict[int, Decimal]:
+    """``account id → available balance`` in one query (an account without entries has 0)."""
+    if not account_ids:
+        return {}
+    signed = case((StoredValueEntry.kind.in_((CREDIT, RELEASE)), StoredValueEntry.amount), else_=-StoredValueEntry.amount)
+    rows = session.exec(select(StoredValueEntry.account_id, func.coalesce(func.sum(signed), 0))
+                        .where(StoredValueEntry.account_id.in_(account_ids)).group_by(StoredValueEntry.account_id))
+    found = {account_id: Decimal(0) for account_id in account_ids}
+    found.update({account_id: Decimal(str(total)) for account_id, total in rows})
+    return found
+
+
+def balance(session: Session, account_id: int) -> Decimal:
+    return balances(session, [account_id])[account_id]
+
+
+def _existing(session: Session, key: str) -> StoredValueEntry | None:
+    return session.exec(select(StoredValueEntry).where(StoredValueEntry.idempotency_key == key)).first()
+
+
+def _write(session: Session, account: StoredValueAccount, kind: str, amount: Decimal, key: str, *, note: str = "",
+           actor: str = "system", order_id: int | None = None, hold_id: int | None = None) -> StoredValueEntry:
+    entry = StoredValueEntry(account_id=account.id, kind=kind, amount=Money(amount, account.currency).amount,
+                             idempotency_key=key, note=note[:300], actor=actor[:254], order_id=order_id, hold_id=hold_id)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def credit(session: Session, account: StoredValueAccount, amount: Decimal, key: str, **kwargs) -> StoredValueEntry:
+    """Add ``amount`` (issuing store credit, loading a gift card, a refund back to it)."""
+    return _existing(session, key) or _write(session, lock(session, account.id), CREDIT, amount, key, **kwargs)
+
+
+def hold(session: Session, account: StoredValueAccount, amount: Decimal, key: str, **kwargs) -> StoredValueEntry:
+    """Reserve ``amount`` under the account's row lock; InsufficientBalance when the balance plus
+    the overdraft limit is below it."""
+    found = _existing(session, key)
+    if found is not None:
+        return found
+    locked = lock(session, account.id)
+    available = balance(session, locked.id) + locked.overdraft_limit
+    if amount > available:
+        raise InsufficientBalance(max(available, Decimal(0)))
+    return _write(session, locked, HOLD, amount, key, **kwargs)
+
+
+def release(session: Session, held: StoredValueEntry, key: str, **kwargs) -> StoredValueEntry:
+    """Give a hold back in full (a void, a cancelled order)."""
+    account = session.get(StoredValueAccount, held.account_id)
+    return _existing(session, key) or _write(session, lock(session, account.id), RELEASE, held.amount, key,
+                                             hold_id=held.id, **kwargs)
+
+
+def capture(session: Session, held: StoredValueEntry, key: str, **kwargs) -> StoredValueEntry:
+    """Turn a hold into a debit: its release and the debit, both settling it."""
+    release(session, held, f"{key}:release", **kwargs)
+    account = session.get(StoredValueAccount, held.account_id)
+    return _existing(session, key) or _write(session, account, DEBIT, held.amount, key, hold_id=held.id, **kwargs)
+
+
+def link_order(session: Session, entry_ids: list[int], order_id: int) -> None:
+    for entry_id in entry_ids:
+        entry = session.get(StoredValueEntry, entry_id)
+        entry.order_id = order_id
+        session.add(entry)
+
+
+def code_digest(code: str) -> str:
+    """The keyed digest (with the app's secret key) a bearer code is found by; spaces, dashes and
+    case do not matter. A code is never stored or logged in clear."""
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    secret = str(current_app.config["VECTIS"].secret_key).encode()
+    return hmac.new(secret, f"stored-value:{normalized}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,93 @@
+"""GraphQL: the buyer's tenders (setCartTenders, Cart.tenders), an order's tenders, and staff
+issuing store credit and setting net terms."""
+from __future__ import annotations
+
+from ariadne import MutationType, ObjectType
+
+from runtime.carts.errors import CheckoutErrorCode, as_checkout_errors
+from runtime.carts.resolvers import remember
+from runtime.errors import BusinessError, BusinessErrors
+from runtime.graphql.context import context_of, payload
+from runtime.graphql.values import money
+from runtime.money import Money
+from runtime.payments.models import PaymentTransaction
+from runtime.tenders import service
+from runtime.tenders.terms import open_credit
+
+mutation = MutationType()
+order_type = ObjectType("Order")
+cart_type = ObjectType("Cart")
+tender_type = ObjectType("PaymentTender")
+cart_tender_type = ObjectType("CartTender")
+terms_type = ObjectType("NetTerms")
+
+
+@mutation.field("setCartTenders")
+@payload
+def resolve_set_cart_tenders(_, info, cart_id: str, tenders: list):
+    ctx = context_of(info)
+
+    def work(session):
+        try:
+            return service.set_cart_tenders(session, ctx.actor, cart_id, tenders)
+        except (BusinessError, BusinessErrors) as exc:
+            raise as_checkout_errors(exc, CheckoutErrorCode.INVALID_TENDER) from None
+
+    cart = ctx.db.run(work)
+    remember(info, cart)
+    return {"cart": cart}
+
+
+@mutation.field("issueStoreCredit")
+@payload
+def resolve_issue_store_credit(_, info, input: dict):
+    ctx = context_of(info)
+    ctx.require(service.MANAGE)
+    account, balance = ctx.db.run(lambda session: service.issue_store_credit(session, ctx.actor, input))
+    return {"balance": money(Money(balance, account.currency))}
+
+
+@mutation.field("setNetTerms")
+@payload
+def resolve_set_net_terms(_, info, input: dict):
+    ctx = context_of(info)
+    ctx.require(service.MANAGE)
+    terms = ctx.db.run(lambda session: _terms_view(session, service.set_net_terms(session, ctx.actor, input)))
+    return {"net_terms": terms}
+
+
+def _terms_view(session, terms) -> dict:
+    return {"credit_limit": money(Money(terms.credit_limit, terms.currency)),
+            "open_credit": money(Money(open_credit(session, terms), terms.currency)),
+            "terms_days": terms.terms_days, "is_active": terms.is_active}
+
+
+@cart_type.field("tenders")
+def resolve_cart_tenders(cart, info):
+    with context_of(info).reads() as session:
+        return [{"position": t.position, "type": t.type,
+                 "amount": None if t.amount is None else money(Money(t.amount, cart.currency))}
+                for t in service.cart_tenders(session, cart.id)]
+
+
+@order_type.field("tenders")
+def resolve_order_tenders(order, info):
+    with context_of(info).reads() as session:
+        rows = service.order_tenders(session, [order.id])[order.id]
+        payments = {p.id: p for p in (session.get(PaymentTransaction, r.payment_transaction_id) for r in rows) if p}
+    return [{"row": row, "payment": payments.get(row.payment_transaction_id)} for row in rows]
+
+
+@order_type.field("tenderCascade")
+def resolve_tender_cascade(order, _info):
+    return ((order.pipeline or {}).get("payment") or {}).get("cascade")
+
+
+for _name in ("position", "type", "source", "gateway", "reference"):
+    tender_type.set_field(_name, lambda view, _info, _name=_name: getattr(view["row"], _name))
+tender_type.set_field("amount", lambda view, _info: money(Money(view["row"].amount, view["row"].currency)))
+tender_type.set_field("dueAt", lambda view, _info: view["row"].due_at)
+tender_type.set_field("state", lambda view, _info: view["payment"].state if view["payment"] else "unknown")
+tender_type.set_field("payment", lambda view, _info: view["payment"])
+
+bindables = [mutation, order_type, cart_type, tender_type, cart_tender_type, terms_type]

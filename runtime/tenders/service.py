@@ -1,0 +1,142 @@
+"""Tenders for callers: the buyer's tenders on a cart, staff issuing store credit and setting net
+terms, and an order's tenders. Each function runs inside the caller's transaction; a refusal
+raises before anything is written."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from runtime.accounts.models import Account, Customer
+from runtime.auth.permissions import Actor
+from runtime.carts import service as carts
+from runtime.errors import BusinessError, BusinessErrors
+from runtime.money import minor_units
+from runtime.tenders import ledger
+from runtime.tenders.errors import TenderErrorCode
+from runtime.tenders.models import CartTender, NetTermsAccount, PaymentTender
+from runtime.tenders.store_credit import KIND as STORE_CREDIT
+from runtime.tenders.types import tender_type
+
+#: Tenders a buyer may put in front of the cascade at most.
+MAX_TENDERS = 8
+#: Staff permission to issue store credit and set net terms.
+MANAGE = "payments.tenders.manage"
+
+
+def parse_amount(value: Any, currency: str, field: str, *, allow_zero: bool = False) -> Decimal:
+    """A positive decimal string in the currency's precision, else INVALID_AMOUNT naming ``field``."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    places = minor_units(currency)
+    if amount is None or not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"{field}: expected a positive decimal like \"10.00\", "
+                            f"got {value!r}", field=field)
+    if -amount.as_tuple().exponent > places or amount >= Decimal(10) ** 13:
+        raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"{field}: {currency} amounts have at most {places} decimal "
+                            f"places and 13 digits, got {value!r}", field=field)
+    return amount
+
+
+def set_cart_tenders(session: Session, actor: Actor, token: str, tenders: list[dict[str, Any]]):
+    """Replace the buyer's tenders of cart ``token`` (each checked by its type); every problem at once."""
+    cart = carts.load_cart(session, actor, token, lock=True)
+    carts.require_active(cart)
+    if len(tenders) > MAX_TENDERS:
+        raise BusinessError(TenderErrorCode.INVALID_TENDER, f"tenders: at most {MAX_TENDERS} tenders, got {len(tenders)}",
+                            field="tenders")
+    problems: list[BusinessError] = []
+    rows = []
+    for position, value in enumerate(tenders):
+        field = f"tenders[{position}]"
+        try:
+            entry = tender_type(current_app, str(value.get("type") or ""), f"{field}.type")
+            amount = None if value.get("amount") is None else parse_amount(value["amount"], cart.currency, f"{field}.amount")
+            details = entry.value.prepare(session, actor, cart, value, field)
+        except BusinessErrors as exc:
+            problems.extend(exc.errors)
+            continue
+        except BusinessError as exc:
+            problems.append(exc)
+            continue
+        rows.append(CartTender(cart_id=cart.id, position=position, type=entry.name, amount=amount, details=details))
+    if problems:
+        raise BusinessErrors(problems)
+    session.exec(delete(CartTender).where(CartTender.cart_id == cart.id))
+    session.add_all(rows)
+    session.flush()
+    return cart
+
+
+def cart_tenders(session: Session, cart_id: int) -> list[CartTender]:
+    return list(session.exec(select(CartTender).where(CartTender.cart_id == cart_id).order_by(CartTender.position)))
+
+
+def _owner(session: Session, customer_id: Any, account_id: Any) -> str:
+    if (customer_id is None) == (account_id is None):
+        raise BusinessError(TenderErrorCode.NO_OWNER, "input: give exactly one of customerId and accountId", field="input")
+    model, value, field = (Account, account_id, "input.accountId") if account_id is not None else (
+        Customer, customer_id, "input.customerId")
+    try:
+        found = session.get(model, int(str(value)))
+    except ValueError:
+        found = None
+    if found is None:
+        raise BusinessError(TenderErrorCode.NOT_FOUND, f"{field}: no {model.__name__.lower()} {value!r}", field=field)
+    return ledger.owner_key(None, found.id) if model is Account else ledger.owner_key(found.id, None)
+
+
+def issue_store_credit(session: Session, actor: Actor, values: dict[str, Any]):
+    """Credit ``amount`` to an account's or customer's store credit (opening it on first use);
+    ``idempotencyKey`` makes a retry credit once. Returns (account, balance)."""
+    currency = str(values.get("currency") or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"input.currency: expected an ISO code like EUR, got "
+                            f"{values.get('currency')!r}", field="input.currency")
+    owner = _owner(session, values.get("customer_id"), values.get("account_id"))
+    amount = parse_amount(values.get("amount"), currency, "input.amount")
+    key = str(values.get("idempotency_key") or "").strip()
+    if not key or len(key) > 100:
+        raise BusinessError(TenderErrorCode.INVALID_TENDER, "input.idempotencyKey: expected 1 to 100 characters",
+                            field="input.idempotencyKey")
+    account = ledger.find(session, STORE_CREDIT, owner, currency) or ledger.open_account(session, STORE_CREDIT, currency,
+                                                                                         owner=owner)
+    ledger.credit(session, account, amount, f"store-credit:{owner}:{key}", note=str(values.get("note") or ""),
+                  actor=actor.label)
+    return account, ledger.balance(session, account.id)
+
+
+def set_net_terms(session: Session, actor: Actor, values: dict[str, Any]) -> NetTermsAccount:
+    """Create or change an account's net terms (credit limit, currency, days, active)."""
+    owner = _owner(session, None, values.get("account_id"))
+    account_id = int(owner.split(":")[1])
+    currency = str(values.get("currency") or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise BusinessError(TenderErrorCode.INVALID_AMOUNT, "input.currency: expected an ISO code like EUR",
+                            field="input.currency")
+    limit = parse_amount(values.get("credit_limit"), currency, "input.creditLimit", allow_zero=True)
+    days = values.get("terms_days", 30)
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+        raise BusinessError(TenderErrorCode.INVALID_TENDER, f"input.termsDays: expected 0 to 365, got {days!r}",
+                            field="input.termsDays")
+    terms = session.exec(select(NetTermsAccount).where(NetTermsAccount.account_id == account_id)
+                         .with_for_update()).first() or NetTermsAccount(account_id=account_id, currency=currency)
+    terms.credit_limit, terms.currency, terms.terms_days = limit, currency, days
+    terms.is_active = bool(values.get("is_active", True))
+    session.add(terms)
+    session.flush()
+    return terms
+
+
+def order_tenders(session: Session, order_ids: list[int]) -> dict[int, list[PaymentTender]]:
+    found: dict[int, list[PaymentTender]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        for row in session.exec(select(PaymentTender).where(PaymentTender.order_id.in_(order_ids))
+                                .order_by(PaymentTender.order_id, PaymentTender.position)):
+            found[row.order_id].append(row)
+    return found

@@ -1,0 +1,74 @@
+"""The ``net_terms`` tender type: an account buys on credit (net 30…). Authorising reserves open
+credit (the limit less every open reservation) under the terms row's lock, so two orders never
+both take the last of it; the reservation records the invoice's due date."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from runtime.clock import utcnow
+from runtime.errors import BusinessError
+from runtime.money import Money
+from runtime.tenders.errors import TenderErrorCode
+from runtime.tenders.models import NetTermsAccount, NetTermsReservation
+from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
+
+GATEWAY = "core.tender_type.net_terms"
+#: Reservation states that use open credit.
+OPEN = ("reserved",)
+
+
+def terms_of(session: Session, account_id: int | None, currency: str, *, lock: bool = False) -> NetTermsAccount | None:
+    if account_id is None:
+        return None
+    statement = select(NetTermsAccount).where(NetTermsAccount.account_id == account_id)
+    terms = session.exec(statement.with_for_update() if lock else statement).first()
+    return terms if terms is not None and terms.is_active and terms.currency == currency else None
+
+
+def open_credit(session: Session, terms: NetTermsAccount) -> Decimal:
+    used = session.exec(select(func.coalesce(func.sum(NetTermsReservation.amount), 0))
+                        .where(NetTermsReservation.terms_account_id == terms.id,
+                               NetTermsReservation.state.in_(OPEN))).one()
+    return terms.credit_limit - Decimal(str(used))
+
+
+class NetTermsTender:
+    def prepare(self, session: Session, actor: Any, cart: Any, value: dict[str, Any], field: str) -> dict[str, Any]:
+        if terms_of(session, cart.account_id, cart.currency) is None:
+            raise BusinessError(TenderErrorCode.NO_NET_TERMS, f"{field}.type: the cart's account has no net terms in "
+                                f"{cart.currency}", field=f"{field}.type")
+        return {}
+
+    def available(self, call: TenderCall, details: dict[str, Any]) -> Decimal | None:
+        terms = terms_of(call.session, call.cart.account_id, call.currency)
+        return Decimal(0) if terms is None else max(open_credit(call.session, terms), Decimal(0))
+
+    def authorize(self, call: TenderCall, leg: TenderLeg) -> Authorized:
+        terms = terms_of(call.session, call.cart.account_id, call.currency, lock=True)
+        if terms is None:
+            raise BusinessError(TenderErrorCode.NO_NET_TERMS, f"{leg.field}.type: the cart's account has no net terms in "
+                                f"{call.currency}", field=f"{leg.field}.type")
+        left = Money(open_credit(call.session, terms), call.currency).amount
+        if leg.amount.amount > left:
+            raise BusinessError(TenderErrorCode.CREDIT_LIMIT_EXCEEDED,
+                                f"{leg.field}.amount: {leg.amount.amount} {call.currency} is more than the account's open "
+                                f"credit of {max(left, Decimal(0))} (limit {Money(terms.credit_limit, call.currency).amount})",
+                                field=f"{leg.field}.amount", available=format(max(left, Decimal(0)), "f"))
+        key = leg_key(call, leg)
+        due = utcnow() + timedelta(days=terms.terms_days)
+        reservation = NetTermsReservation(terms_account_id=terms.id, amount=leg.amount.amount, currency=call.currency,
+                                          due_at=due, idempotency_key=key)
+        call.session.add(reservation)
+        call.session.flush()
+        return Authorized(status="authorized", gateway=GATEWAY, key=key, reference=str(reservation.id), due_at=due,
+                          links={"reservation": reservation.id})
+
+    def link(self, session: Session, order: Any, authorized: Authorized) -> None:
+        reservation = session.get(NetTermsReservation, authorized.links["reservation"])
+        reservation.order_id = order.id
+        session.add(reservation)
