@@ -1,6 +1,6 @@
 """Catalog with prices over HTTP: ``products(first: N)`` with every variant's price, as a B2B buyer.
 
-    .venv/bin/python -m tests.bench.bench_catalog_prices [--quick] [--postgres URL] [--workers N] [--threads T]
+    .venv/bin/python -m tests.bench.bench_catalog_prices [--quick] [--postgres URL] [--redis URL] [--workers N] [--threads T] [--port P]
 
 The demo store in a scratch PostgreSQL database (as ``bench_checkout`` picks it; SQLite otherwise),
 served by gunicorn; ``buyer@acme.demo.test`` (bearer token) reads the ``b2b`` channel, whose prices
@@ -48,13 +48,18 @@ def run(host: str, port: int, token: str, first: int, concurrency: int, per_thre
             "sql": sorted(statements), "transactions": sorted(transactions), "priced": max(priced)}
 
 
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--postgres", "--redis", "--workers", "--threads", "--port")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.bench_catalog_prices", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8x10 requests per size instead of 8x50")
     parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
-    parser.add_argument("--redis", help="Redis for jobs (default: VECTIS_BENCH_REDIS_URL or 127.0.0.1 db 13; none: in-process)")
+    parser.add_argument("--redis", help="Redis for jobs: a server (an empty database is claimed) or server/db (used only if empty); default VECTIS_BENCH_REDIS_URL or 127.0.0.1; none: in-process")
     parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--port", type=int, help="HTTP port for gunicorn (default: VECTIS_BENCH_PORT or a free one)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("gunicorn") is None:
         print("bench_catalog_prices: gunicorn is not installed: .venv/bin/pip install -e '.[serve]'")
@@ -75,7 +80,7 @@ def _run(backend: str, url: str, var_dir: Path, args, per_thread: int) -> int:
     print(f"jobs (outbox publishing): {'enqueued on ' + args.redis_url if args.redis_url else 'in-process after each commit'}")
     print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s; load average before the run "
           f"{http_load.load_average()} on {http_load.cpu_count()} CPUs", flush=True)
-    with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
+    with http_load.gunicorn(env, args.workers, args.threads, args.port) as (host, port):
         token = http_load.login(host, port, *BUYER)
         run(host, port, token, 20, 4, 2)  # warm-up
         runs = {first: run(host, port, token, first, 8, per_thread) for first in (5, 20)}

@@ -1,6 +1,6 @@
 """Checkout over HTTP: the six-request guest checkout against the demo store served by gunicorn.
 
-    .venv/bin/python -m tests.bench.bench_checkout [--quick] [--postgres URL] [--workers N] [--threads T]
+    .venv/bin/python -m tests.bench.bench_checkout [--quick] [--postgres URL] [--redis URL] [--workers N] [--threads T] [--port P]
 
 Loads the demo store (``vectis demo --no-serve``) into a scratch PostgreSQL database
 (``--postgres``, else ``VECTIS_BENCH_DATABASE_URL``, else 127.0.0.1 if it answers; SQLite in a
@@ -171,13 +171,18 @@ def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floo
     return lines + ["", targets]
 
 
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--postgres", "--redis", "--workers", "--threads", "--port")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.bench_checkout", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 checkouts at c=1, 8x5 at c=8")
     parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
-    parser.add_argument("--redis", help="Redis for jobs (default: VECTIS_BENCH_REDIS_URL or 127.0.0.1 db 13; none: in-process)")
+    parser.add_argument("--redis", help="Redis for jobs: a server (an empty database is claimed) or server/db (used only if empty); default VECTIS_BENCH_REDIS_URL or 127.0.0.1; none: in-process")
     parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--port", type=int, help="HTTP port for gunicorn (default: VECTIS_BENCH_PORT or a free one)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("gunicorn") is None:
         print("bench_checkout: gunicorn is not installed: .venv/bin/pip install -e '.[serve]'")
@@ -198,7 +203,7 @@ def _run(backend: str, url: str, var_dir: Path, args, serial: int, per_thread: i
     print(f"jobs (outbox publishing): {'enqueued on ' + args.redis_url if args.redis_url else 'in-process after each commit'}")
     print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s; load average before the run "
           f"{http_load.load_average()} on {http_load.cpu_count()} CPUs", flush=True)
-    with http_load.gunicorn(env, args.workers, args.threads) as (host, port):
+    with http_load.gunicorn(env, args.workers, args.threads, args.port) as (host, port):
         run_http(host, port, 2, 2)  # warm-up: every worker imports, connects and compiles
         runs = {1: run_http(host, port, 1, serial), 8: run_http(host, port, 8, per_thread)}
     floor = run_floor(url, 8, per_thread) if backend == "postgresql" else None

@@ -17,26 +17,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, insert, text, update
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.bench import scratch
 
-
-def scratch_database(admin_url: str):
-    from runtime.migrate import upgrade
-
-    name = f"vectis_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return admin, name, url
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--postgres")
 
 
 def bench_orders(app, client, repetitions: int, callers: int = 200, on_hand: int = 50) -> tuple[float, int]:
@@ -107,34 +96,30 @@ def bench_sweep(app, count: int) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.bench_inventory", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 repetitions and 10,000 holds")
-    parser.add_argument("--postgres", default=DEFAULT_PG, metavar="URL", help="server for the scratch database")
+    parser.add_argument("--postgres", metavar="URL", help="server for the scratch database (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
     args = parser.parse_args(argv)
     repetitions, holds = (3, 10_000) if args.quick else (20, 100_000)
 
     from runtime.app import create_app
+    from runtime.migrate import upgrade
     from tests.conftest import make_settings
     from tests.runtime.test_inventory import tracked_store
     from tests.runtime.test_inventory_concurrency import wide_pool
 
-    admin, name, url = scratch_database(args.postgres)
-    try:
-        with tempfile.TemporaryDirectory() as var:
-            app = create_app(make_settings(url, "", Path(var)))
-            wide_pool(app)
-            client = app.test_client()
-            with app.app_context():
-                tracked_store(app, on_hand=50)
-                rate, oversells = bench_orders(app, client, repetitions)
-                print(f"placeOrder x200 vs 50 units, {repetitions} repetitions: {rate:.1f} orders placed/s, "
-                      f"{oversells} oversells", flush=True)
-                seconds, statements = bench_sweep(app, holds)
-                print(f"sweep {holds:,} held reservations: {seconds:.2f} s ({holds / seconds:,.0f}/s), "
-                      f"{statements} statements", flush=True)
-            app.extensions["vectis.db"].dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch.scratch_postgres(scratch.postgres_server(args.postgres)) as url, tempfile.TemporaryDirectory() as var:
+        upgrade(url)
+        app = create_app(make_settings(url, "", Path(var)))
+        wide_pool(app)
+        client = app.test_client()
+        with app.app_context():
+            tracked_store(app, on_hand=50)
+            rate, oversells = bench_orders(app, client, repetitions)
+            print(f"placeOrder x200 vs 50 units, {repetitions} repetitions: {rate:.1f} orders placed/s, "
+                  f"{oversells} oversells", flush=True)
+            seconds, statements = bench_sweep(app, holds)
+            print(f"sweep {holds:,} held reservations: {seconds:.2f} s ({holds / seconds:,.0f}/s), "
+                  f"{statements} statements", flush=True)
+        app.extensions["vectis.db"].dispose()
     return 1 if oversells else 0
 
 

@@ -201,6 +201,10 @@ def bench_relabel(app, count: int, labels: int, repeats: int) -> dict:
             "columnar pass alone, generator's facts (as bench_labels)": (pass_seconds, len(specs))}
 
 
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--products", "--labels", "--page")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_label_page", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 products, fewer repeats")

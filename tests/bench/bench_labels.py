@@ -180,6 +180,10 @@ def crossover(evaluator: BatchEvaluator, catalog: list[dict], repeats: int) -> l
     return lines
 
 
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--products", "--labels", "--durable-timeout")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_labels", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 products, fewer repeats")

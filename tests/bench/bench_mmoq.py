@@ -32,6 +32,10 @@ def caps(count: int):
     return found
 
 
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick",)
+
+
 def main(argv: list[str] | None = None) -> int:
     from runtime.mmoq.caps import LiveCaps
 

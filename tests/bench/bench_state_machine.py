@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Integer, MetaData, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Integer, MetaData, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from runtime.clock import clock
 from runtime.db import UTCDateTime
+from tests.bench import scratch
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+#: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
+OPTIONS = ("--quick", "--postgres", "--no-postgres")
 START = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
 
 
@@ -55,20 +54,6 @@ def _index(table) -> None:
 
 for _table in Base.metadata.sorted_tables:
     _index(_table)
-
-
-@contextmanager
-def _scratch_postgres(url: str):
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"vectis_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _app(url: str, var_dir: Path):
@@ -145,7 +130,7 @@ def run_backend(label: str, url: str, fires: int, reservations: int) -> list[tup
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 fires and 10,000 reservations")
-    parser.add_argument("--postgres", default=DEFAULT_PG, help="server to create a scratch database on")
+    parser.add_argument("--postgres", help="server to create a scratch database on (default: VECTIS_BENCH_DATABASE_URL or 127.0.0.1)")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
     fires, reservations = (1_000, 10_000) if args.quick else (10_000, 100_000)
@@ -155,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as folder:
             rows += run_backend("sqlite", f"sqlite:///{folder}/bench.db", fires, reservations)
         if not args.no_postgres:
-            with _scratch_postgres(args.postgres) as url:
+            with scratch.scratch_postgres(scratch.postgres_server(args.postgres)) as url:
                 rows += run_backend("postgresql", url, fires, reservations)
     finally:
         clock.unfreeze()

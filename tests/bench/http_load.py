@@ -10,80 +10,30 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.bench import scratch
+
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 SQL_COUNT_HEADER = "X-Vectis-SQL-Count"
 TRANSACTIONS_HEADER = "X-Vectis-SQL-Transactions"
 
 
 def postgres_url(given: str | None) -> str | None:
-    """``--postgres``, else ``VECTIS_BENCH_DATABASE_URL``, else the default server if it answers."""
-    url = given or os.environ.get("VECTIS_BENCH_DATABASE_URL") or DEFAULT_PG
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return url
-    except Exception:  # noqa: BLE001 - any failure means "no server": the caller says so
-        return None
-    finally:
-        engine.dispose()
+    """The server to make a scratch database on (``--postgres``, ``VECTIS_BENCH_DATABASE_URL`` or the
+    local one), or ``None`` when it does not answer."""
+    server = scratch.postgres_server(given)
+    return server if scratch.postgres_answers(server) else None
 
 
-@contextmanager
-def scratch_postgres(url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"vectis_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
-
-
-@contextmanager
-def scratch_redis(given: str | None) -> Iterator[str]:
-    """``--redis``, else ``VECTIS_BENCH_REDIS_URL``, else database 13 on 127.0.0.1 if it answers
-    (emptied after the run: the jobs enqueued there have no worker); "" when none answers or it is
-    ``none``, so jobs run in-process after each request's commit."""
-    import redis
-
-    url = given or os.environ.get("VECTIS_BENCH_REDIS_URL") or DEFAULT_REDIS
-    if url == "none":
-        yield ""
-        return
-    client = redis.Redis.from_url(url, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        yield ""
-        return
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
+scratch_postgres = scratch.scratch_postgres
+scratch_redis = scratch.scratch_redis
 
 
 def server_env(database_url: str, var_dir: Path, redis_url: str = "") -> dict[str, str]:
@@ -100,16 +50,11 @@ def load_demo_store(env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, threads: int) -> Iterator[tuple[str, int]]:
-    """gunicorn with ``workers`` processes of ``threads`` threads (gthread: keep-alive connections)."""
-    port = free_port()
+def gunicorn(env: dict[str, str], workers: int, threads: int, port: int | None = None) -> Iterator[tuple[str, int]]:
+    """gunicorn with ``workers`` processes of ``threads`` threads (gthread: keep-alive connections), on
+    ``port`` (``--port``), else ``VECTIS_BENCH_PORT``, else a free one."""
+    port = scratch.http_port(port)
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
                "--log-level", "warning", "tests.bench.sql_count_wsgi:app"]
