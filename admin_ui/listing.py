@@ -12,6 +12,7 @@ from runtime.definitions.environment import build_environment
 from runtime.definitions.live import live_definitions
 from runtime.definitions.models import DefinitionRevision
 from runtime.definitions.shipped import SYSTEM_AUTHOR, shipped_sources
+from runtime.promotions.live import stale_promotions
 
 
 @dataclass
@@ -28,12 +29,16 @@ class Entry:
     drafts: list[tuple[str, bool]] = field(default_factory=list)
     #: Why the live revision does not compile in this process (a pack it uses is missing).
     failure: str | None = None
+    #: Why a live promotion is stale (a SKU, category… it names no longer resolves): it does not apply.
+    stale: str | None = None
 
     @property
     def statuses(self) -> list[str]:
         found = []
         if self.revision is not None:
             found.append("failing" if self.failure else "live")
+        if self.stale and not self.failure:
+            found.append("stale")
         if self.drafts:
             found.append("draft")
         if any(not ok for _author, ok in self.drafts):
@@ -59,9 +64,11 @@ def entries(app: Flask, session: Session, *, kind: str | None = None, search: st
         entry.drafts.append((draft.author, store.check(draft.source, env).ok))
     failures = live_definitions(app).failures
     packs = _packs(app, session)
+    stale = stale_promotions(session, app) if kind in (None, "", "promotion") else {}
     for key, entry in found.items():
         entry.failure = failures.get(key)
         entry.pack = packs.get(key)
+        entry.stale = stale.get(key[1]) if key[0] == "promotion" else None
     wanted = search.strip().lower()
     return sorted((e for e in found.values() if wanted in e.name.lower()), key=lambda e: (e.kind, e.name))
 

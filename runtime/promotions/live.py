@@ -97,6 +97,11 @@ def check_stale(session: Session, app: Flask, live: LivePromotions, *, force: bo
     return stale
 
 
+def stale_promotions(session: Session, app: Flask) -> dict[str, str]:
+    """Live promotion name → why it is stale (the admin index and ``promotions`` show it)."""
+    return check_stale(session, app, live_promotions(app))
+
+
 def _report(app: Flask, live: LivePromotions) -> None:
     gauge = app.extensions.get(EXTENSION, {}).get("gauge")
     if gauge is None:

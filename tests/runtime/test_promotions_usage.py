@@ -14,6 +14,7 @@ from runtime.carts.models import Cart
 from runtime.orders.models import Order
 from runtime.promotions.live import live_promotions
 from runtime.promotions.models import CartCoupon, OrderDiscount, PromotionUsage, PromotionUsageCounter
+from tests.admin_ui.helpers import sign_in
 from tests.runtime.helpers import signed_in
 from tests.runtime.test_carts_api import post, rows, store
 from tests.runtime.test_checkout_api import ready_cart
@@ -128,3 +129,8 @@ action: {type: percentage_off, percent: 10}
         ("mug_sale", False, "STALE", "skus MUG-1 no longer resolve")]
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'vectis_promotion_stale{promotion="mug_sale"} 1.0' in metrics
+    # the admin definitions index flags it with the reason
+    admin = app.test_client()
+    sign_in(app, admin, "viewer")
+    index = admin.get("/admin/definitions?kind=promotion").get_data(as_text=True)
+    assert '<span class="status stale" title="skus MUG-1 no longer resolve" >stale</span>' in " ".join(index.split())
