@@ -6,11 +6,12 @@ what its template (``admin/previews/<kind>.html``) shows. Nothing is written.
 """
 from __future__ import annotations
 
-from admin_ui.previews import automation, label, mmoq_cap, state_machine
+from admin_ui.previews import automation, label, mmoq_cap, promotion, state_machine
 
 PREVIEWS = {
     "label": label.preview,
     "mmoq_cap": mmoq_cap.preview,
+    "promotion": promotion.preview,
     "state_machine": state_machine.preview,
     "automation": automation.preview,
 }
