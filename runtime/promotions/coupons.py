@@ -196,8 +196,10 @@ def generate(session: Session, app: Flask, actor: Actor, name: Any, count: Any, 
     return batch, ordered
 
 
-def list_codes(session: Session, app: Flask, name: Any, *, first: int, after: str | None = None) -> tuple[list[dict], int]:
-    """A page of a promotion's codes (listed in the definition, then generated), with uses so far."""
+def list_codes(session: Session, app: Flask, name: Any, *, first: int,
+               after: str | None = None) -> tuple[list[dict], int, bool]:
+    """A page of a promotion's codes (listed in the definition, then generated, each in code order)
+    after the code ``after``, with uses so far; the total count; whether more follow."""
     promotion = _promotion_with_coupon(app, name)
     rows = [{"code": code, "batch": None, "created_at": None} for code in sorted(promotion.codes)]
     rows += [{"code": c.code, "batch": c.batch, "created_at": c.created_at} for c in session.execute(
@@ -209,12 +211,12 @@ def list_codes(session: Session, app: Flask, name: Any, *, first: int, after: st
         PromotionUsageCounter.key.in_([f"code:{promotion.name}:{row['code']}" for row in page]))).all()) if page else {}
     for row in page:
         row["uses"] = uses.get(f"code:{promotion.name}:{row['code']}", 0)
-    return page, len(rows)
+    return page, len(rows), start + first < len(rows)
 
 
 def export_csv(session: Session, app: Flask, name: Any) -> str:
     """Every code of the promotion as CSV: ``code,batch,created_at,uses``."""
-    rows, _total = list_codes(session, app, name, first=10**9)
+    rows, _total, _more = list_codes(session, app, name, first=GENERATE_MAX * 1000)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "batch", "created_at", "uses"])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from runtime.carts import lines as cart_lines
 from runtime.carts.models import Cart, CartLine
 from runtime.errors import BusinessError
-from runtime.graphql.context import context_of, payload
+from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import money
 from runtime.money import Money
 from runtime.orders.models import Order, OrderLine
@@ -29,6 +29,8 @@ price_type = ObjectType("VariantPrice")
 CACHE = "vectis.promotions"
 #: Who sees promotion names and explains.
 STAFF = "promotions.read"
+#: Most codes one promotionCoupons page returns.
+PAGE_MAX = 1000
 
 
 def _priced(info, cart: Cart) -> service.Priced:
@@ -145,31 +147,26 @@ def resolve_promotions(_, info):
 def resolve_promotion_coupons(_, info, promotion: str, first: int = 100, after: str | None = None):
     ctx = context_of(info)
     ctx.require(STAFF)
-    if not 1 <= first <= 1000:
-        raise BusinessErrorAsGraphQL(f"first: expected 1 to 1000, got {first}")
-    with ctx.reads() as session:
-        try:
-            nodes, total = coupons.list_codes(session, ctx.app, promotion, first=first, after=after)
-        except BusinessError:
-            return {"nodes": [], "total_count": 0, "end_cursor": None}
-    last = nodes[-1]["code"] if nodes else None
-    more = bool(nodes) and total > 0 and last is not None and len(nodes) == first
-    return {"nodes": nodes, "total_count": total, "end_cursor": last if more else None}
-
-
-class BusinessErrorAsGraphQL(ValueError):
-    """A bad argument of a query (queries have no payload to carry errors)."""
+    try:
+        if not 1 <= first <= PAGE_MAX:
+            raise BusinessError(PromotionErrorCode.INVALID_INPUT, f"first: expected 1 to {PAGE_MAX}, got {first}",
+                                field="first")
+        with ctx.reads() as session:
+            nodes, total, more = coupons.list_codes(session, ctx.app, promotion, first=first, after=after)
+    except BusinessError as exc:
+        raise query_error(info, exc) from None
+    return {"nodes": nodes, "total_count": total, "end_cursor": nodes[-1]["code"] if nodes and more else None}
 
 
 @query.field("promotionCouponsCsv")
 def resolve_promotion_coupons_csv(_, info, promotion: str):
     ctx = context_of(info)
     ctx.require("promotions.manage")
-    with ctx.reads() as session:
-        try:
+    try:
+        with ctx.reads() as session:
             return coupons.export_csv(session, ctx.app, promotion)
-        except BusinessError as exc:
-            raise BusinessErrorAsGraphQL(exc.message) from None
+    except BusinessError as exc:
+        raise query_error(info, exc) from None
 
 
 def _cart_answer(info, work) -> dict:

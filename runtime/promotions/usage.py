@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import Enum
+from typing import Any
 
 from rules.promotion import Promotion
 from rules.promotion_engine import PromotionSet
@@ -118,9 +119,11 @@ def count(session: Session, order_id: int, promotion: Promotion, buyer: Buyer, c
     return row
 
 
-def release_usage(session: Session, order_id: int) -> int:
-    """Give back the counters an order took (its cancel, or a payment failing after counting);
-    each usage row releases once, whoever calls. Returns how many promotion uses were released."""
+def release_usage(session: Session, order: Any) -> int:
+    """Give back the counters an order (an ``Order`` or its id) took: on its cancel, or when a
+    payment fails after counting without rolling placeOrder back. Each usage row releases once,
+    whoever calls. Returns how many promotion uses were released."""
+    order_id = order if isinstance(order, int) else order.id
     rows = session.execute(select(PromotionUsage.id, PromotionUsage.counters).where(
         PromotionUsage.order_id == order_id, PromotionUsage.released_at.is_(None))).all()
     released = 0
