@@ -135,6 +135,28 @@ def test_null_for_a_defaulted_argument_given_as_a_variable_means_the_default_too
     assert response.get_json() == {"data": {"customers": {"totalCount": 0}}}
 
 
+def test_null_for_price_quantity_and_for_defaulted_input_fields_means_the_default(app, client):
+    from tests.runtime.test_carts_api import store
+
+    ids = store(app)
+    admin = signed_in(app, client, "admin")
+    headers = {"Authorization": f"Bearer {admin}", "X-Channel-Slug": "web"}
+
+    def ask(query):
+        return client.post("/graphql", json={"query": query}, headers=headers).get_json()
+
+    priced = {"quantity": 1, "unitPrice": {"amount": "9.00"}}
+    assert ask('{ price(variantId: "%d", quantity: null) { quantity unitPrice { amount } } }' % ids["mug"]) == {
+        "data": {"price": priced}}
+    assert ask('{ variant(id: "%d") { price(quantity: null) { quantity unitPrice { amount } } } }' % ids["mug"]) == {
+        "data": {"variant": {"price": priced}}}
+    created = ask('mutation { createChannel(input: {slug: "b2b", name: "B", commerceMode: B2B, defaultCurrency: "EUR", '
+                  'currencies: ["EUR"], isActive: null, isDefault: null, timeZone: null, captureMode: null}) {'
+                  ' channel { isActive isDefault timeZone captureMode } errors { code } } }')
+    assert created == {"data": {"createChannel": {"errors": [], "channel": {
+        "isActive": True, "isDefault": False, "timeZone": "UTC", "captureMode": "AUTHORIZE_AND_CAPTURE"}}}}
+
+
 # 5. fragment bombs and document bounds
 
 
