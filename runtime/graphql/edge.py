@@ -49,6 +49,15 @@ def string_problem(value: str) -> str | None:
     return None
 
 
+def read_request(request) -> dict[str, Any]:
+    """The GraphQL request of a Flask ``request``: a declared length over the limit is refused
+    before the body is read."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise BadRequest(f"body: {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    return read_body(request.get_data(cache=False))
+
+
 def read_body(raw: bytes) -> dict[str, Any]:
     """The GraphQL request in ``raw`` (a JSON object), or :class:`BadRequest` /
     :class:`BadUserInput` naming what is wrong."""

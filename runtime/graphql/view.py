@@ -15,7 +15,7 @@ from runtime.auth.service import authenticate_bearer
 from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
 from runtime.graphql.documents import DocumentCache
-from runtime.graphql.edge import BadUserInput, read_body
+from runtime.graphql.edge import BadUserInput, read_request
 from runtime.graphql.schema import build_schema
 from runtime.observability import observe_graphql, report_unexpected
 
@@ -83,7 +83,7 @@ def explore():
 @blueprint.post("/graphql")
 def execute():
     try:
-        data = read_body(request.get_data(cache=False))
+        data = read_request(request)
     except RequestError as exc:
         _observe(None, 0.0, "invalid")
         return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 400

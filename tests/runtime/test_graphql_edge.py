@@ -53,6 +53,17 @@ def test_variables_nested_past_the_bound_are_refused_naming_the_place(client):
         f": nested deeper than {MAX_JSON_DEPTH} levels")
 
 
+def test_a_body_over_the_size_limit_is_a_json_400(client):
+    from runtime.graphql.edge import MAX_BODY_BYTES
+
+    body = json.dumps({"query": "{ server { version } }", "variables": {"pad": "x" * MAX_BODY_BYTES}})
+    response = raw_post(client, body)
+
+    assert response.status_code == 400
+    assert only_error(response) == {"message": f"body: {len(body)} bytes; the limit is {MAX_BODY_BYTES}",
+                                    "extensions": {"code": "BAD_REQUEST"}}
+
+
 # 2. operationName
 
 

@@ -17,7 +17,7 @@ from hypothesis_graphql import Mode, mutations, queries
 from tests.runtime.helpers import signed_in
 from tests.runtime.test_carts_api import store
 
-EXAMPLES = 60
+EXAMPLES = 40
 
 SCALARS = {
     "DateTime": st.datetimes(timezones=st.sampled_from([timezone.utc, None])).map(
