@@ -85,14 +85,19 @@ def reconcile(app: Flask, *, now=None) -> dict[str, int]:
                                                               PaymentIntent.created_at < cutoff)
                                   .order_by(PaymentIntent.id).limit(BATCH)))
     for intent in stale:
-        state = _resolve(app, database, intent)
+        with app.app_context():
+            state = _resolve(app, database, intent)
+        _mark(database, intent.id, state)
         counts[state] += 1
-        with database.session() as session:
-            row = session.get(PaymentIntent, intent.id)
-            row.state, row.resolved_at = state, utcnow()
-            session.add(row)
-            session.commit()
     return counts
+
+
+def _mark(database, intent_id: int, state: str) -> None:
+    with database.session() as session:
+        row = session.get(PaymentIntent, intent_id)
+        row.state, row.resolved_at = state, utcnow()
+        session.add(row)
+        session.commit()
 
 
 def _resolve(app: Flask, database, intent: PaymentIntent) -> str:
@@ -120,8 +125,7 @@ def _resolve(app: Flask, database, intent: PaymentIntent) -> str:
                              idempotency_key=f"{key}:reconcile-void", amount=amount.amount, currency=amount.currency,
                              message=f"void of {result.transaction_id}: its checkout never committed (reconciled)",
                              raw=dict(done.raw))
-    with app.app_context():
-        database.run(lambda session: session.add(row))
+    database.run(lambda session: session.add(row))
     return "voided"
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import case, func
+from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
 from runtime.money import Money
@@ -61,8 +61,16 @@ def open_account(session: Session, kind: str, currency: str, *, owner: str | Non
 
 
 def lock(session: Session, account_id: int) -> StoredValueAccount:
-    """The account row, locked for this transaction."""
-    return session.exec(select(StoredValueAccount).where(StoredValueAccount.id == account_id).with_for_update()).one()
+    """The account row, locked for this transaction: ``FOR UPDATE`` on PostgreSQL; on SQLite a
+    no-op UPDATE first, which takes the database's write lock (its driver starts a transaction only
+    at the first write, so a read before it could see a balance another writer is changing)."""
+    return lock_row(session, StoredValueAccount, account_id)
+
+
+def lock_row(session: Session, model: type, row_id: int):
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(update(model).where(model.id == row_id).values(id=model.id))
+    return session.exec(select(model).where(model.id == row_id).with_for_update()).one()
 
 
 def balances(session: Session, account_ids: list[int]) -> dict[int, Decimal]:

@@ -14,6 +14,7 @@ from runtime.clock import utcnow
 from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.tenders.errors import TenderErrorCode
+from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import NetTermsAccount, NetTermsReservation
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
 
@@ -25,8 +26,9 @@ OPEN = ("reserved",)
 def terms_of(session: Session, account_id: int | None, currency: str, *, lock: bool = False) -> NetTermsAccount | None:
     if account_id is None:
         return None
-    statement = select(NetTermsAccount).where(NetTermsAccount.account_id == account_id)
-    terms = session.exec(statement.with_for_update() if lock else statement).first()
+    terms = session.exec(select(NetTermsAccount).where(NetTermsAccount.account_id == account_id)).first()
+    if terms is not None and lock:
+        terms = lock_row(session, NetTermsAccount, terms.id)
     return terms if terms is not None and terms.is_active and terms.currency == currency else None
 
 
