@@ -14,7 +14,7 @@ from enum import Enum
 from runtime.errors import BusinessError
 
 MAX_SEARCH_CHARS = 200
-MAX_SEARCH_TERMS = 32
+MAX_SEARCH_TERMS = 16
 #: The escape character of every ``LIKE`` built from client text (``like(pattern, escape=…)``).
 LIKE_ESCAPE = "\\"
 

@@ -33,5 +33,5 @@ class AccountErrorCode(str, Enum):
     INVALID_TARGET = "INVALID_TARGET"
     #: A cursor this API did not return, or a page size out of range.
     INVALID_CURSOR = "INVALID_CURSOR"
-    #: A search longer than 200 characters or 32 words.
+    #: A search longer than 200 characters or 16 words.
     INVALID_SEARCH = "INVALID_SEARCH"

@@ -37,5 +37,5 @@ class CatalogErrorCode(str, Enum):
     INVALID_WINDOW = "INVALID_WINDOW"
     #: ``first`` outside 1..100 or an ``after`` cursor this API did not return.
     INVALID_PAGE = "INVALID_PAGE"
-    #: A search longer than 200 characters or 32 words.
+    #: A search longer than 200 characters or 16 words.
     INVALID_SEARCH = "INVALID_SEARCH"
