@@ -1,15 +1,20 @@
 """A full checkout over HTTP against the demo store, with the standard library only.
 
     python examples/client/checkout.py --url http://127.0.0.1:8000/graphql [--scenario guest|b2c|b2b|all]
+                                       [--coupon WELCOME10]
 
 Each scenario searches products, creates a cart with one line, sets the shipping and billing
 addresses, the first available shipping method and a payment, places the order with an
 idempotency key, reads the order back and prints one line:
 
     guest  order V-000001  paid  captured  239.39 EUR  (3M Heavy-Duty Drill 196 x1)  id=1
+    b2c    order V-000002  paid  captured  19.27 EUR  (Uvex Pro Work Gloves 104 x1)  discount 1.60 (WELCOME10)  id=2
 
 * ``guest``: no login, channel ``web``, typed-in addresses, the mock gateway's test card;
-* ``b2c``: ``customer@demo.test``, channel ``web``, the customer's saved address, the test card;
+* ``b2c``: ``customer@demo.test``, channel ``web``, the customer's saved address, the test card,
+  and the coupon ``WELCOME10`` (``--coupon``; ``--coupon ''`` for none). The demo allows it once
+  per customer: when it was used already (``COUPON_CUSTOMER_LIMIT_REACHED``) the order is placed
+  without it and the line says so;
 * ``b2b``: ``buyer@acme.demo.test``, channel ``b2b``, the location's saved address and saved card.
 
 A guest cannot read an order by id (it is the buyer's or staff's), so the guest's summary is the
@@ -28,9 +33,13 @@ TEST_CARD = "4242424242424242"
 USERS = {"b2c": ("customer@demo.test", "demo-customer-password"), "b2b": ("buyer@acme.demo.test", "demo-buyer-password")}
 CHANNELS = {"guest": "web", "b2c": "web", "b2b": "b2b"}
 SEARCH = {"guest": "Drill", "b2c": "Gloves", "b2b": "Screws"}
+#: The scenario that applies a coupon (``--coupon`` changes the code).
+COUPON_SCENARIO, DEFAULT_COUPON = "b2c", "WELCOME10"
+#: Refusals of applyCartCoupon after which the checkout goes on without the code.
+COUPON_ALREADY_USED = {"COUPON_CUSTOMER_LIMIT_REACHED", "COUPON_USAGE_LIMIT_REACHED"}
 
 MONEY = "{ amount currency }"
-ORDER = f"""id number state paymentStatus currency total {MONEY}
+ORDER = f"""id number state paymentStatus currency total {MONEY} discountTotal {MONEY}
   lines {{ sku productName quantity unitPrice {MONEY} }}"""
 CART = f"""id version total {MONEY}
   availableShippingMethods {{ code name amount {MONEY} }}"""
@@ -57,6 +66,8 @@ M_BILLING = mutation("setCartBillingAddress", "cartId: $cartId, input: $input", 
 M_METHOD = mutation("setCartShippingMethod", "cartId: $cartId, code: $code", "$cartId: ID!, $code: String!", f"cart {{ {CART} }}")
 M_PAYMENT = mutation("setCartPayment", "cartId: $cartId, input: $input", "$cartId: ID!, $input: CartPaymentInput!",
                      f"cart {{ {CART} }}")
+M_COUPON = mutation("applyCartCoupon", "cartId: $cartId, code: $code", "$cartId: ID!, $code: String!",
+                    f"cart {{ couponCodes discountTotal {MONEY} }}")
 M_PLACE = mutation("placeOrder", "cartId: $cartId, idempotencyKey: $key", "$cartId: ID!, $key: String!", f"order {{ {ORDER} }}")
 
 GUEST_ADDRESS = {"firstName": "Gina", "lastName": "Gast", "line1": "Praterstraße 1", "postalCode": "1020",
@@ -71,8 +82,10 @@ class Client:
     def __init__(self, url: str, channel: str, timeout: float = 30):
         self.url, self.channel, self.timeout, self.token = url, channel, timeout, None
 
-    def call(self, query: str, variables: dict | None = None, payload: str | None = None) -> dict:
-        """``data`` of the answer, or of ``data[payload]`` for a mutation; any error raises Failed."""
+    def call(self, query: str, variables: dict | None = None, payload: str | None = None,
+             allowed: frozenset[str] = frozenset()) -> dict:
+        """``data`` of the answer, or of ``data[payload]`` for a mutation; any error raises Failed,
+        except a payload's refusal whose codes are all in ``allowed`` (returned with its errors)."""
         headers = {"Content-Type": "application/json", "X-Channel-Slug": self.channel}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -92,7 +105,7 @@ class Client:
         if payload is None:
             return data
         result = data.get(payload) or {}
-        if result.get("errors"):
+        if result.get("errors") and not {error["code"] for error in result["errors"]} <= allowed:
             raise Failed(f"{payload}: {json.dumps(result['errors'])}")
         return result
 
@@ -104,7 +117,7 @@ def _json_or(raw: bytes, fallback: str) -> dict:
         return {"errors": [{"message": f"{fallback}: {raw[:200]!r}"}]}
 
 
-def run(url: str, scenario: str) -> str:
+def run(url: str, scenario: str, coupon: str = DEFAULT_COUPON) -> str:
     """One checkout; returns its summary line."""
     client = Client(url, CHANNELS[scenario])
     if scenario in USERS:
@@ -139,25 +152,32 @@ def run(url: str, scenario: str) -> str:
         raise Failed(f"setCartShippingMethod: cart {cart_id} has no available shipping method")
     client.call(M_METHOD, {"cartId": cart_id, "code": cart["availableShippingMethods"][0]["code"]}, "setCartShippingMethod")
     client.call(M_PAYMENT, {"cartId": cart_id, "input": payment}, "setCartPayment")
+    coupon_note = ""
+    if scenario == COUPON_SCENARIO and coupon:
+        applied = client.call(M_COUPON, {"cartId": cart_id, "code": coupon}, "applyCartCoupon", COUPON_ALREADY_USED)
+        coupon_note = f" ({coupon.upper()})" if not applied["errors"] else f" ({coupon.upper()} already used: not applied)"
     order = client.call(M_PLACE, {"cartId": cart_id, "key": f"client-{scenario}-{uuid.uuid4()}"}, "placeOrder")["order"]
     if scenario != "guest":
         order = client.call(Q_ORDER, {"id": order["id"]})["order"]
         if order is None:
             raise Failed("order: the placed order cannot be read back by its buyer")
-    total = order["total"]
+    total, discount = order["total"], order["discountTotal"]
     lines = ", ".join(f"{line['productName']} x{line['quantity']}" for line in order["lines"])
+    discounted = f"  discount {discount['amount']}{coupon_note}" if discount["amount"] != "0.00" or coupon_note else ""
     return (f"{scenario:<6} order {order['number']}  {order['state']}  {order['paymentStatus']}  "
-            f"{total['amount']} {total['currency']}  ({lines})  id={order['id']}")
+            f"{total['amount']} {total['currency']}  ({lines}){discounted}  id={order['id']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000/graphql")
     parser.add_argument("--scenario", choices=["guest", "b2c", "b2b", "all"], default="all")
+    parser.add_argument("--coupon", default=DEFAULT_COUPON, help=f"the code the {COUPON_SCENARIO} scenario applies "
+                                                                 "('' for none)")
     args = parser.parse_args(argv)
     for scenario in ["guest", "b2c", "b2b"] if args.scenario == "all" else [args.scenario]:
         try:
-            print(run(args.url, scenario), flush=True)
+            print(run(args.url, scenario, args.coupon), flush=True)
         except Failed as exc:
             print(f"{scenario}: failed: {exc}", file=sys.stderr)
             return 1

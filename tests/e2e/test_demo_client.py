@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import ROUND_HALF_UP, Decimal
 import urllib.request
 from pathlib import Path
 
@@ -76,3 +77,30 @@ def test_the_client_script_checks_out_as_guest_customer_and_b2b_buyer(demo_serve
     engine.dispose()
     assert [row[0] for row in rows] == ids
     assert [(row[1], bool(row[2])) for row in rows] == [("web", False), ("web", False), ("b2b", True)]
+
+
+def test_the_b2c_checkout_applies_welcome10_once_per_customer(demo_server):
+    base, database = demo_server
+    command = [sys.executable, str(CLIENT), "--url", f"{base}/graphql", "--scenario", "b2c"]
+
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert first.returncode == 0, first.stderr
+    assert "(WELCOME10)  id=" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "(WELCOME10 already used: not applied)  id=" in second.stdout
+    ids = [int(done.stdout.rsplit("id=", 1)[1]) for done in (first, second)]
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        found = conn.execute(text(
+            "SELECT o.id, o.subtotal, o.discount_total, d.promotion_name, d.coupon_code, d.amount FROM orders o "
+            "LEFT JOIN order_discount d ON d.order_id = o.id AND d.coupon_code IS NOT NULL ORDER BY o.id")).all()
+    engine.dispose()
+    assert [row[0] for row in found] == ids
+    welcome = found[0]
+    assert (welcome[3], welcome[4]) == ("welcome10", "WELCOME10")
+    # one line, nothing else discounted: 10 % of the subtotal to the cent (SQLite keeps ten-thousandths)
+    tenth = (Decimal(welcome[1]) / 100_000).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(welcome[5]) / 10_000 == Decimal(welcome[2]) / 10_000 == tenth
+    assert found[1][3:] == (None, None, None)
