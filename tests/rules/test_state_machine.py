@@ -208,8 +208,9 @@ def runtime_env():
     from rules.environment import Environment
     from runtime.auth.permissions import PERMISSIONS
 
-    # and the core's effect actions that shipped machines list (the inventory's stock effect)
-    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock"})
+    # and the core's effect actions that shipped machines list (the inventory's stock effect,
+    # the promotions' usage release)
+    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage"})
 
 
 @pytest.mark.parametrize("name", SHIPPED)
