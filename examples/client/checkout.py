@@ -8,7 +8,7 @@ addresses, the first available shipping method and a payment, places the order w
 idempotency key, reads the order back and prints one line:
 
     guest  order V-000001  paid  captured  239.39 EUR  (3M Heavy-Duty Drill 196 x1)  id=1
-    b2c    order V-000002  paid  captured  19.27 EUR  (Uvex Pro Work Gloves 104 x1)  discount 1.60 (WELCOME10)  id=2
+    b2c    order V-000002  paid  captured  23.52 EUR  (3M Max Nitrile Gloves 256 x1)  discount 2.07 (WELCOME10)  id=2
 
 * ``guest``: no login, channel ``web``, typed-in addresses, the mock gateway's test card;
 * ``b2c``: ``customer@demo.test``, channel ``web``, the customer's saved address, the test card,
