@@ -76,6 +76,11 @@ class GiftCardTender:
     def link(self, session, order: Any, authorized: Authorized) -> None:
         stored_value.link_order(session, authorized.links["entries"], order.id)
 
+    def undo(self, session, order: Any, payment: Any, undo) -> str | None:
+        entry = stored_value.undo_hold(session, int(payment.gateway_reference), undo.kind, undo.amount.amount, undo.key,
+                                       order_id=order.id)
+        return str(entry.id)
+
     def _card(self, call: TenderCall, details: dict[str, Any]):
         account_id = (details or {}).get("stored_value_account_id")
         return None if account_id is None else call.session.get(stored_value.StoredValueAccount, int(account_id))

@@ -3,7 +3,8 @@ card), composed by the live ``tender_cascade`` definitions. See ``docs/payments.
 
 :func:`init_app` registers the core tender types in the ``tender_type`` slot (declared with the
 core slots, so packs can fill it), the ``tenders`` (700) and ``payment`` (900) checkout stages and
-the ``ReconcilePaymentIntents`` periodic job.
+the ``core.undo_tenders`` effect of an order's cancel and the ``ReconcilePaymentIntents`` and
+``SettleCancelledTenders`` periodic jobs.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ RECONCILE_INTERVAL_SECONDS = 300
 def init_app(app: Flask) -> None:
     from runtime.checkout.pipeline import Stage, register_stage
     from runtime.jobs import register_periodic_job
+    from runtime.state_machines import Effect
+    from runtime.state_machines.effects import EFFECT_ACTION
     from runtime.tenders.card import CardTender
+    from runtime.tenders.lifecycle import settle_cancelled_tenders, undo_tenders_effect
     from runtime.tenders.checkout import AUTHORIZE_POSITION, RECORD_POSITION, authorize_tenders, record_tenders
     from runtime.tenders.store_credit import StoreCreditTender
     from runtime.tenders.terms import NetTermsTender
@@ -34,6 +38,11 @@ def init_app(app: Flask) -> None:
     register_periodic_job(registry, "ReconcilePaymentIntents", reconcile_payment_intents,
                           interval=RECONCILE_INTERVAL_SECONDS,
                           description="Void gateway authorisations whose checkout died before its commit")
+    registry.register("core", EFFECT_ACTION, "undo_tenders", Effect(undo_tenders_effect),
+                      label="After an order's cancel: void each authorised tender, refund each captured one")
+    register_periodic_job(registry, "SettleCancelledTenders", settle_cancelled_tenders,
+                          interval=RECONCILE_INTERVAL_SECONDS,
+                          description="Undo again the tenders of cancelled orders a failed run left open")
 
 
 def reconcile_payment_intents() -> None:

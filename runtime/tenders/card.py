@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session
 
 from runtime.channels.models import Channel
+from runtime.payments import gateway as gateways
 from runtime.payments.checkout import authorize_card
+from runtime.payments.gateway import gateway_for
 from runtime.payments.methods import validate_payment_method
 from runtime.tenders.intents import journal
-from runtime.tenders.types import Authorized, TenderCall, TenderLeg
+from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo
 
 
 class CardTender:
@@ -51,3 +53,13 @@ class CardTender:
 
     def link(self, session: Session, order: Any, authorized: Authorized) -> None:
         """The card's rows are written by the payment stage (``record_card``); nothing else points at the order."""
+
+    def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
+        provider = gateway_for(session, order.channel_id, payment.gateway)
+        if undo.kind == "void":
+            result = gateways.call(lambda: provider.value.void(payment.gateway_reference, undo.key, provider.config),
+                                   field="paymentId")
+        else:
+            result = gateways.call(lambda: provider.value.refund(payment.gateway_reference, undo.amount, undo.key,
+                                                                 provider.config), field="paymentId")
+        return result.transaction_id

@@ -147,3 +147,13 @@ def code_digest(code: str) -> str:
     normalized = "".join(ch for ch in code.upper() if ch.isalnum())
     secret = str(current_app.config["VECTIS"].secret_key).encode()
     return hmac.new(secret, f"stored-value:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+def undo_hold(session: Session, hold_id: int, kind: str, amount: Decimal, key: str, *, order_id: int | None = None,
+              actor: str = "system") -> StoredValueEntry:
+    """Give a leg back: ``void`` releases its hold, ``refund`` credits back what it debited."""
+    held = session.get(StoredValueEntry, hold_id)
+    if kind == "void":
+        return release(session, held, key, order_id=order_id, actor=actor)
+    account = session.get(StoredValueAccount, held.account_id)
+    return credit(session, account, amount, key, order_id=order_id, actor=actor, note="refund")

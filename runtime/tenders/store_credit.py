@@ -11,7 +11,7 @@ from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.tenders import ledger
 from runtime.tenders.errors import TenderErrorCode
-from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
+from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo, leg_key
 
 KIND = "store_credit"
 GATEWAY = "core.tender_type.store_credit"
@@ -55,6 +55,11 @@ class StoreCreditTender:
 
     def link(self, session: Session, order: Any, authorized: Authorized) -> None:
         ledger.link_order(session, authorized.links["entries"], order.id)
+
+    def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
+        entry = ledger.undo_hold(session, int(payment.gateway_reference), undo.kind, undo.amount.amount, undo.key,
+                                 order_id=order.id)
+        return str(entry.id)
 
 
 def _insufficient(leg: TenderLeg, available: Decimal) -> BusinessError:

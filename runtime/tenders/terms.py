@@ -16,7 +16,7 @@ from runtime.money import Money
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import NetTermsAccount, NetTermsReservation
-from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
+from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo, leg_key
 
 GATEWAY = "core.tender_type.net_terms"
 #: Reservation states that use open credit.
@@ -74,3 +74,10 @@ class NetTermsTender:
         reservation = session.get(NetTermsReservation, authorized.links["reservation"])
         reservation.order_id = order.id
         session.add(reservation)
+
+    def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
+        """Terms are never captured at checkout: an undo gives the reserved open credit back."""
+        reservation = session.get(NetTermsReservation, int(payment.gateway_reference))
+        reservation.state = "released"
+        session.add(reservation)
+        return str(reservation.id)

@@ -92,15 +92,30 @@ class TenderType(Protocol):
     def link(self, session: Session, order: Any, authorized: Authorized) -> None:
         """The order exists now: point what :meth:`authorize` wrote at it."""
 
+    def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
+        """Give the leg's money back (``undo.kind``: ``void`` an uncaptured hold, ``refund`` what was
+        captured), idempotently by ``undo.key``; returns the reference of what did it."""
+
+
+@dataclass(frozen=True)
+class Undo:
+    """One undo of a leg: ``void`` or ``refund`` of ``amount``, keyed so a retry repeats nothing."""
+
+    kind: str
+    amount: Money
+    key: str
+
 
 def _check(value: Any) -> None:
-    missing = [name for name in ("prepare", "available", "authorize", "link") if not callable(getattr(value, name, None))]
+    missing = [name for name in ("prepare", "available", "authorize", "link", "undo")
+               if not callable(getattr(value, name, None))]
     if missing:
-        raise TypeError(f"expected a TenderType (prepare, available, authorize, link); {type(value).__name__} lacks "
+        raise TypeError(f"expected a TenderType (prepare, available, authorize, link, undo); {type(value).__name__} lacks "
                         f"{', '.join(missing)}")
 
 
-SLOT = Slot(TENDER_TYPE, "A kind of tender: prepare, available, authorize, link (runtime.tenders.types.TenderType).", _check)
+SLOT = Slot(TENDER_TYPE, "A kind of tender: prepare, available, authorize, link, undo (runtime.tenders.types.TenderType).",
+            _check)
 
 
 def declare_slot(registry: Registry) -> None:
