@@ -19,7 +19,6 @@ from runtime.graphql.edge import BadUserInput, read_request
 from runtime.graphql.schema import build_schema
 from runtime.observability import observe_graphql, report_unexpected
 
-log = logging.getLogger(__name__)
 #: Ariadne logs every error it formats, refusals included; faults are logged once, with the
 #: request id, by :func:`report_unexpected` instead, so this logger keeps nothing.
 error_log = logging.getLogger("runtime.graphql.errors")

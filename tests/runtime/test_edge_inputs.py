@@ -13,6 +13,7 @@ from runtime.auth.models import User
 from runtime.carts.lines import MAX_CART_BASE_UNITS, MAX_LINE_BASE_UNITS
 from runtime.catalog.models import Product
 from runtime.errors import BusinessError
+from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.payments import service as payments
 from runtime.payments.models import PaymentTransaction
@@ -251,8 +252,6 @@ def test_a_key_is_kept_for_the_retention_time_then_released(app, client, frozen_
 
 
 def test_order_totals_stay_exact_at_the_bounds():
-    from runtime.money import Money
-
     assert Money(Decimal("99999999999999.99"), "EUR").amount == Decimal("99999999999999.99")
     with pytest.raises(ValueError, match="too large for an amount of money"):
         Money(Decimal("1e9999"), "EUR")

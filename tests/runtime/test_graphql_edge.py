@@ -11,10 +11,10 @@ from graphql import parse, validate
 
 from runtime.auth.models import User
 from runtime.carts.models import Cart
-from runtime.graphql import limits
-from runtime.graphql.edge import MAX_JSON_DEPTH, MAX_STRING_LENGTH
+from runtime.graphql import limits, schema, view
+from runtime.graphql.edge import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_STRING_LENGTH
 from tests.runtime.helpers import gql, signed_in
-from tests.runtime.test_carts_api import rows
+from tests.runtime.test_carts_api import rows, store
 
 
 def raw_post(client, body: str):
@@ -54,8 +54,6 @@ def test_variables_nested_past_the_bound_are_refused_naming_the_place(client):
 
 
 def test_a_body_over_the_size_limit_is_a_json_400(client):
-    from runtime.graphql.edge import MAX_BODY_BYTES
-
     body = json.dumps({"query": "{ server { version } }", "variables": {"pad": "x" * MAX_BODY_BYTES}})
     response = raw_post(client, body)
 
@@ -147,8 +145,6 @@ def test_null_for_a_defaulted_argument_given_as_a_variable_means_the_default_too
 
 
 def test_null_for_price_quantity_and_for_defaulted_input_fields_means_the_default(app, client):
-    from tests.runtime.test_carts_api import store
-
     ids = store(app)
     admin = signed_in(app, client, "admin")
     headers = {"Authorization": f"Bearer {admin}", "X-Channel-Slug": "web"}
@@ -193,10 +189,16 @@ def test_a_27_level_fragment_bomb_is_too_costly_after_linear_work(app, client, m
     assert len(walked) <= 2 * 30
 
 
-def test_the_depth_rule_alone_memoises_fragments(app):
-    schema = app.extensions["vectis.graphql_schema"]
-    errors = validate(schema, parse(doubling(40)), [limits.depth_limit(10, 5000)])
+def test_the_depth_rule_alone_memoises_fragments(app, monkeypatch):
+    walked = []
+    measure = limits.Measure.selection_set
+    monkeypatch.setattr(limits.Measure, "selection_set", lambda self, s: walked.append(1) or measure(self, s))
+    built = app.extensions["vectis.graphql_schema"]
+
+    errors = validate(built, parse(doubling(40)), [limits.depth_limit(10, 5000)])
+
     assert errors == []  # 40 levels of fragments add no depth: the only field is server { version }
+    assert len(walked) == 44  # the operation, 41 fragments, server { } and the leaf version: once each
 
 
 def test_too_many_tokens_and_too_long_a_document_are_refused(client):
@@ -272,8 +274,6 @@ def test_a_login_with_a_surrogate_writes_nothing_and_a_good_string_still_works(a
 
 
 def test_a_fault_in_a_resolver_is_internal_logged_with_the_request_id_and_counted(app, client, monkeypatch, caplog):
-    from runtime.graphql import schema
-
     def broken(_name):
         raise RuntimeError("secret detail")
 
@@ -295,8 +295,6 @@ def test_a_fault_in_a_resolver_is_internal_logged_with_the_request_id_and_counte
 
 
 def test_a_fault_outside_resolvers_is_a_json_500_counted_once(app, client, monkeypatch):
-    from runtime.graphql import view
-
     def broken(_context):
         raise KeyError("secret detail")
 
