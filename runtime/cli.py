@@ -2,9 +2,10 @@
 
 Start-up time is the design constraint here (issue 12): ``vectis --help`` imports nothing beyond
 click, subcommand groups are imported only when run (:class:`LazyGroup`), and each command builds
-only what it needs: the whole app to serve or run jobs, the app without its HTTP layer to check
-or publish definitions (the registries of packs, effects and tender types), the database alone
-to read history or create a user. Imports inside the commands below are deliberate: they are the
+only what it needs: the whole app to serve or run jobs, the app without its HTTP layer to publish
+definitions (the registries of packs, effects and tender types), the cached names of those
+registries to validate (``runtime/definitions/vocabulary.py``), the database alone to read
+history or create a user. Imports inside the commands below are deliberate: they are the
 start-up cost each command alone pays.
 """
 from __future__ import annotations
@@ -76,9 +77,14 @@ def cli() -> None:
     """Vectis: a rules-and-data-driven commerce runtime."""
 
 
+def quiet_logging() -> None:
+    """Warnings only: a command that does not serve prints its own output."""
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+
+
 def _quiet_unless_serving(command: str) -> None:
     if command not in SERVING_COMMANDS:
-        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+        quiet_logging()
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """``vectis definitions …``: validate, list, publish, history, rollback.
 
 Each command imports what it uses inside its body, for start-up time (``runtime/cli.py``):
-``validate``, ``publish`` and ``rollback`` need the registries (packs, effects, tender types) and
-so the app without its HTTP layer; ``list`` and ``history`` need only the database.
+``publish`` and ``rollback`` need the registries (packs, effects, tender types) and so the app
+without its HTTP layer; ``validate`` reads what they name from a cache kept current
+(:mod:`runtime.definitions.vocabulary`); ``list`` and ``history`` need only the database.
 """
 from __future__ import annotations
 
@@ -42,11 +43,15 @@ def validate(paths: tuple[Path, ...]) -> None:
     """Validate files or folders (default: every shipped definition). Exit 1 listing every error."""
     from rules.pipeline import check_paths
 
-    from runtime.definitions import shipped
+    from runtime.cli import quiet_logging
+    from runtime.config import load_settings
+    from runtime.definitions.vocabulary import environment
 
-    with app_context(web=False) as app:
-        env = _env(app)
-        checked = check_paths(paths, env) if paths else shipped.check_shipped(app.extensions["vectis.registry"], env)
+    quiet_logging()
+    # What definitions may name, kept between runs (runtime/definitions/vocabulary.py): the
+    # registries are built only when the code or settings changed since.
+    env, shipped_sources = environment(load_settings())
+    checked = check_paths(paths or shipped_sources, env)
     for error in checked.errors:
         click.echo(str(error), err=True)
     files = len(checked.checked)
