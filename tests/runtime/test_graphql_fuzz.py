@@ -7,6 +7,7 @@ Bounded (a few dozen examples per case, no deadline) so the whole file adds well
 """
 from __future__ import annotations
 
+import json
 from datetime import timezone
 
 import graphql
@@ -18,6 +19,21 @@ from tests.runtime.helpers import signed_in
 from tests.runtime.test_carts_api import store
 
 EXAMPLES = 40
+
+#: Operations whose variables the JSON fuzz fills: strings, numbers, inputs, lists and scalars.
+WITH_VARIABLES = [
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { errors { code } } }",
+    "mutation($i: CreateCartInput!) { createCart(input: $i) { cart { id itemCount } errors { code } } }",
+    "query($n: Int, $f: ProductFilter) { products(first: $n, filter: $f) { totalCount } }",
+    "query($id: ID!, $q: Int) { price(variantId: $id, quantity: $q) { quantity } }",
+    "query($s: String!) { product(slug: $s) { name } }",
+]
+#: Any JSON: every code point (lone surrogates and NUL included), big and negative numbers, nesting.
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec=None), max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
 
 SCALARS = {
     "DateTime": st.datetimes(timezones=st.sampled_from([timezone.utc, None])).map(
@@ -62,3 +78,18 @@ def test_fuzzed_operations_never_fault_anonymous_or_as_admin(app, client):
                             for build in (queries, mutations) for mode in (Mode.POSITIVE, Mode.NEGATIVE)])
     fuzz(app, client, operations, None)
     fuzz(app, client, operations, signed_in(app, client, "admin"))
+
+
+def test_fuzzed_variables_never_fault(app, client):
+    store(app)
+
+    @settings(max_examples=EXAMPLES * 2, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(query=st.sampled_from(WITH_VARIABLES), variables=st.dictionaries(
+        st.sampled_from(["e", "p", "i", "n", "f", "id", "q", "s"]), JSON, max_size=4))
+    def run(query: str, variables: dict) -> None:
+        body = json.dumps({"query": query, "variables": variables})  # escapes lone surrogates as \udXXX
+        check(client.post("/graphql", data=body, content_type="application/json",
+                          headers={"X-Channel-Slug": "web"}), f"{query} {variables!r}")
+
+    run()
