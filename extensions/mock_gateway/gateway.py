@@ -43,6 +43,10 @@ class _Authorization:
 
 
 class MockGateway:
+    #: What the sandbox can do (``runtime.payments.capabilities``): authorisations live 7 days.
+    capabilities = {"partial_capture": True, "incremental_auth": False, "void": True, "refund": True,
+                    "expiry_window_days": 7}
+
     def __init__(self, config_schema: dict[str, Any]):
         from jsonschema import Draft202012Validator
 
