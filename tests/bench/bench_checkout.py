@@ -1,6 +1,7 @@
 """Checkout over HTTP: the six-request guest checkout against the demo store served by gunicorn.
 
     .venv/bin/python -m tests.bench.bench_checkout [--quick] [--postgres URL] [--redis URL] [--workers N] [--threads T] [--port P]
+                                                   [--promotions]
 
 Loads the demo store (``vectis demo --no-serve``) into a scratch PostgreSQL database
 (``--postgres``, else ``VECTIS_BENCH_DATABASE_URL``, else 127.0.0.1 if it answers; SQLite in a
@@ -14,6 +15,11 @@ The floor: the same order written by one hand-written psycopg transaction (inser
 line and its payment row, mark the cart converted) at concurrency 8; the report gives placeOrder's
 p50 over the floor's p50. Targets: >= 25 checkouts/s at c=8, <= 60 statements per checkout,
 ratio <= 4.
+
+``--promotions``: every checkout also buys a watering product (the demo's ``watering_sale``,
+catalog phase) and three pairs of work gloves (``work_gloves_3_for_2``, line phase) and applies
+the coupon ``WELCOME10`` (order phase, enforced once per customer: each checkout has its own
+guest e-mail) before placeOrder; the report counts the checkouts whose order has a discount.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from pathlib import Path
 from tests.bench import http_load
 
 STEPS = ("createCart", "setCartShippingAddress", "setCartBillingAddress", "setCartShippingMethod", "setCartPayment", "placeOrder")
+PROMOTION_STEPS = STEPS[:-1] + ("applyCartCoupon", "placeOrder")
 ERRORS = "errors { code field message }"
 CART = "cart { id total { amount currency } }"
 QUERIES = {
@@ -38,31 +45,43 @@ QUERIES = {
     "setCartBillingAddress": f"mutation($id: ID!, $input: CartAddressInput!) {{ setCartBillingAddress(cartId: $id, input: $input) {{ {CART} {ERRORS} }} }}",
     "setCartShippingMethod": f"mutation($id: ID!, $code: String!) {{ setCartShippingMethod(cartId: $id, code: $code) {{ {CART} {ERRORS} }} }}",
     "setCartPayment": f"mutation($id: ID!, $input: CartPaymentInput!) {{ setCartPayment(cartId: $id, input: $input) {{ {CART} {ERRORS} }} }}",
-    "placeOrder": f"mutation($id: ID!, $key: String!) {{ placeOrder(cartId: $id, idempotencyKey: $key) {{ order {{ id number total {{ amount currency }} }} {ERRORS} }} }}",
+    "placeOrder": f"mutation($id: ID!, $key: String!) {{ placeOrder(cartId: $id, idempotencyKey: $key) {{ order {{ id number total {{ amount currency }} discountTotal {{ amount }} }} {ERRORS} }} }}",
+    "applyCartCoupon": f"mutation($id: ID!, $code: String!) {{ applyCartCoupon(cartId: $id, code: $code) {{ {CART} {ERRORS} }} }}",
 }
 ADDRESS = {"address": {"firstName": "Bea", "lastName": "Bench", "line1": "Ring 1", "postalCode": "1010", "city": "Wien", "country": "AT"}}
 #: Products visible in the web channel (every 25th demo product is B2B-only).
 SKUS = [f"DEMO-{n:04d}-S" for n in range(1, 21)]
+#: ``--promotions``: watering products (demo products 4, 12, … 76: category ``watering``, all in
+#: the web channel) and the work gloves of ``work_gloves_3_for_2``.
+WATERING = [f"DEMO-{n:04d}-S" for n in range(4, 80, 8)]
+GLOVES = "DEMO-0005-S"
+COUPON = "WELCOME10"
 
 
-def checkout(client: http_load.GraphQL, number: int) -> dict[str, tuple[float, int]]:
-    """One checkout; step → (seconds, SQL statements, transactions)."""
+def checkout(client: http_load.GraphQL, number: int, promotions: bool = False) -> tuple[dict[str, tuple[float, int, int]], bool]:
+    """One checkout; (step → (seconds, SQL statements, transactions), whether the order has a discount)."""
     timings = {}
-    line = {"sku": SKUS[number % len(SKUS)], "quantity": 1 + number % 3}
-    data, seconds, sql = client.call(QUERIES["createCart"], {"input": {"email": "bench@demo.test", "lines": [line]}}, "createCart")
+    if promotions:
+        lines = [{"sku": WATERING[number % len(WATERING)], "quantity": 1}, {"sku": GLOVES, "quantity": 3}]
+        email = f"bench-{uuid.uuid4().hex[:12]}@demo.test"  # WELCOME10 is once per customer
+    else:
+        lines, email = [{"sku": SKUS[number % len(SKUS)], "quantity": 1 + number % 3}], "bench@demo.test"
+    data, seconds, sql = client.call(QUERIES["createCart"], {"input": {"email": email, "lines": lines}}, "createCart")
     timings["createCart"] = (seconds, sql, client.transactions)
     cart = data["cart"]["id"]
-    for step, variables in (("setCartShippingAddress", {"input": ADDRESS}), ("setCartBillingAddress", {"input": ADDRESS}),
-                            ("setCartShippingMethod", {"code": "standard"}),
-                            ("setCartPayment", {"input": {"token": "4242424242424242"}}),
-                            ("placeOrder", {"key": f"bench-{uuid.uuid4()}"})):
-        _, seconds, sql = client.call(QUERIES[step], {"id": cart, **variables}, step)
+    steps = [("setCartShippingAddress", {"input": ADDRESS}), ("setCartBillingAddress", {"input": ADDRESS}),
+             ("setCartShippingMethod", {"code": "standard"}), ("setCartPayment", {"input": {"token": "4242424242424242"}})]
+    steps += [("applyCartCoupon", {"code": COUPON})] if promotions else []
+    placed = None
+    for step, variables in steps + [("placeOrder", {"key": f"bench-{uuid.uuid4()}"})]:
+        placed, seconds, sql = client.call(QUERIES[step], {"id": cart, **variables}, step)
         timings[step] = (seconds, sql, client.transactions)
-    return timings
+    return timings, placed["order"]["discountTotal"]["amount"] != "0.00"
 
 
-def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
+def run_http(host: str, port: int, concurrency: int, per_thread: int, promotions: bool = False) -> dict:
     samples: dict[str, list[float]] = defaultdict(list)
+    discounted: list[bool] = []
     step_sql: dict[str, list[int]] = defaultdict(list)
     statements: list[int] = []
     transactions: list[int] = []
@@ -70,8 +89,9 @@ def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
     clients = [http_load.GraphQL(host, port, "web") for _ in range(concurrency)]
 
     def work(thread: int, iteration: int) -> None:
-        timings = checkout(clients[thread], thread * 100_000 + iteration)
+        timings, discount = checkout(clients[thread], thread * 100_000 + iteration, promotions)
         with lock:
+            discounted.append(discount)
             for step, (seconds, sql, _) in timings.items():
                 samples[step].append(seconds)
                 step_sql[step].append(sql)
@@ -82,6 +102,7 @@ def run_http(host: str, port: int, concurrency: int, per_thread: int) -> dict:
     for client in clients:
         client.close()
     return {"checkouts": concurrency * per_thread, "seconds": seconds, "samples": samples, "step_sql": step_sql,
+            "discounted": sum(discounted),
             "sql": statistics.mean(statements) if statements else 0,
             "transactions": statistics.mean(transactions) if transactions else 0}
 
@@ -141,21 +162,26 @@ def _json(value: dict):
     return Json(value)
 
 
-def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floor: dict | None) -> list[str]:
+def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floor: dict | None,
+           promotions: bool = False) -> list[str]:
     ms = lambda values, p: f"{http_load.percentile(values, p) * 1000:8.1f}"  # noqa: E731
-    lines = [f"checkout over HTTP on {backend}: guest, web channel, one line; gunicorn {workers} workers x {threads} threads",
+    what = ("two lines (watering_sale, work_gloves_3_for_2) and the coupon WELCOME10" if promotions else "one line")
+    lines = [f"checkout over HTTP on {backend}: guest, web channel, {what}; gunicorn {workers} workers x {threads} threads",
              "", f"{'concurrency':>11} {'checkouts':>10} {'seconds':>8} {'checkouts/s':>12} {'SQL/checkout':>13} {'transactions':>13}"]
     for concurrency, run in runs.items():
         lines.append(f"{concurrency:>11} {run['checkouts']:>10} {run['seconds']:>8.2f} "
                      f"{run['checkouts'] / run['seconds']:>12.1f} {run['sql']:>13.1f} {run['transactions']:>13.1f}")
     header = "".join(f"{f'c={c} p50':>10}{f'c={c} p95':>10}" for c in runs)
     lines += ["", f"{'step (ms)':<24}{header}{'SQL':>6}"]
-    for step in STEPS:
+    for step in PROMOTION_STEPS if promotions else STEPS:
         lines.append(f"{step:<24}" + "".join(f"{ms(run['samples'][step], 50):>10}{ms(run['samples'][step], 95):>10}"
                                             for run in runs.values())
                      + f"{statistics.mean(runs[1]['step_sql'][step]):>6.1f}")
     top = runs[max(runs)]
     rate, sql = top["checkouts"] / top["seconds"], top["sql"]
+    if promotions:
+        done = sum(run["discounted"] for run in runs.values())
+        lines += ["", f"orders with a discount: {done} of {sum(run['checkouts'] for run in runs.values())}"]
     targets = f"targets: {rate:.1f} checkouts/s at c={max(runs)} (want >= 25); {sql:.1f} statements per checkout (want <= 60)"
     if floor:
         floor_p50 = http_load.percentile(floor["latencies"], 50)
@@ -172,7 +198,7 @@ def report(backend: str, workers: int, threads: int, runs: dict[int, dict], floo
 
 
 #: Options this benchmark takes; the runner (tests/bench/run.py) passes it only these.
-OPTIONS = ("--quick", "--postgres", "--redis", "--workers", "--threads", "--port")
+OPTIONS = ("--quick", "--postgres", "--redis", "--workers", "--threads", "--port", "--promotions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=http_load.cpu_count(), help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, help="HTTP port for gunicorn (default: VECTIS_BENCH_PORT or a free one)")
+    parser.add_argument("--promotions", action="store_true",
+                        help="two promotions and the coupon WELCOME10 in every checkout (the demo store's)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("gunicorn") is None:
         print("bench_checkout: gunicorn is not installed: .venv/bin/pip install -e '.[serve]'")
@@ -204,10 +232,10 @@ def _run(backend: str, url: str, var_dir: Path, args, serial: int, per_thread: i
     print(f"demo store loaded in {http_load.load_demo_store(env):.1f} s; load average before the run "
           f"{http_load.load_average()} on {http_load.cpu_count()} CPUs", flush=True)
     with http_load.gunicorn(env, args.workers, args.threads, args.port) as (host, port):
-        run_http(host, port, 2, 2)  # warm-up: every worker imports, connects and compiles
-        runs = {1: run_http(host, port, 1, serial), 8: run_http(host, port, 8, per_thread)}
+        run_http(host, port, 2, 2, args.promotions)  # warm-up: every worker imports, connects and compiles
+        runs = {1: run_http(host, port, 1, serial, args.promotions), 8: run_http(host, port, 8, per_thread, args.promotions)}
     floor = run_floor(url, 8, per_thread) if backend == "postgresql" else None
-    print("\n".join(report(backend, args.workers, args.threads, runs, floor)))
+    print("\n".join(report(backend, args.workers, args.threads, runs, floor, args.promotions)))
     return 0
 
 
