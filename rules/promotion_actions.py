@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -71,11 +72,16 @@ class Action:
     by: str = "quantity"
     tiers: tuple[Tier, ...] = ()
 
-    def currency_missing(self, currency: str) -> bool:
-        """Whether the action has an amount or price but none in ``currency``."""
+    @cached_property
+    def currencies(self) -> frozenset[str] | None:
+        """The currencies every amount and price of the action is given in (``None``: it has none)."""
         maps = [m for m in (self.amount, self.price) if m is not None]
         maps += [t.amount for t in self.tiers if t.amount is not None]
-        return any(currency not in m for m in maps)
+        return frozenset.intersection(*(frozenset(m) for m in maps)) if maps else None
+
+    def currency_missing(self, currency: str) -> bool:
+        """Whether the action has an amount or price but none in ``currency``."""
+        return self.currencies is not None and currency not in self.currencies
 
 
 Report = Callable[..., None]

@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from rules.batch import BatchEvaluator
 from rules.predicates import Explanation
 from rules.promotion_actions import PHASE_ACTIONS, LineState, MoneyOps, line_amounts, unit_amount
@@ -89,9 +91,9 @@ class PromotionSet:
             self.evaluations += 1
             masks = self.lines.evaluate(list(lines)).masks
             for slot, mask in zip(self._line_slots, masks):
-                matched[slot] = [int(i) for i, hit in enumerate(mask) if hit]
+                matched[slot] = np.flatnonzero(mask).tolist()
+        everything = list(range(len(lines)))
         for index, promotion in enumerate(self.promotions):
-            everything = list(range(len(lines)))
             target = matched.get((index, "target"), everything)
             matched[(index, "target")] = [i for i in target if promotion.target.lists_match(lines[i])]
             skus = promotion.action.get_skus
@@ -244,7 +246,7 @@ def _scope_field(key: str) -> str:
 def _phase(phase: str, candidates, lines: list[LineState], selected, shipping_left: Decimal,
            context: Context) -> Decimal:
     """Combine and apply one phase's candidates; returns what is left of shipping."""
-    proposals = []
+    proposals, computed = [], {}
     for index, promotion, outcome in candidates:
         amount = _amounts(phase, promotion, index, lines, selected, shipping_left, context)
         total = sum(amount[0].values(), ZERO) + amount[1]
@@ -256,6 +258,7 @@ def _phase(phase: str, candidates, lines: list[LineState], selected, shipping_le
                 outcome.refuse(NOTHING_TO_DISCOUNT, "the action gives no discount on this cart")
             continue
         proposals.append((index, promotion, outcome, total))
+        computed[index] = amount
     proposals = _best_of_groups(proposals)
     proposals.sort(key=lambda p: (-p[1].priority, p[1].name))
     exclusive = next((p for p in proposals if p[1].exclusive), None)
@@ -264,12 +267,15 @@ def _phase(phase: str, candidates, lines: list[LineState], selected, shipping_le
             if outcome is not exclusive[2]:
                 outcome.refuse(EXCLUDED, f"an exclusive promotion applies alone in the {phase} phase")
         proposals = [exclusive]
-    stopped = False
+    stopped = changed = False
     for index, promotion, outcome, _total in proposals:
         if stopped:
             outcome.refuse(STOPPED, f"a promotion of higher priority stops the {phase} phase")
             continue
-        per_line, ship = _amounts(phase, promotion, index, lines, selected, shipping_left, context)
+        # Nothing applied yet in this phase: the proposal was computed on this very state.
+        per_line, ship = _amounts(phase, promotion, index, lines, selected, shipping_left, context) if changed \
+            else computed[index]
+        changed = True
         if not per_line and ship <= 0:
             outcome.refuse(NOTHING_TO_DISCOUNT, "earlier promotions left nothing to discount")
             continue
