@@ -11,9 +11,10 @@ The cart shows exactly what stage 200 computes (the same :func:`service.price_ca
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from runtime.checkout.pipeline import Checkout, Stage
+from runtime.clock import utcnow
 from runtime.events import emit
 from runtime.orders.models import OrderLine
 from runtime.promotions import service, usage
@@ -74,19 +75,21 @@ def record(checkout: Checkout) -> None:
                                        .order_by(OrderLine.id)).scalars())
     by_cart_line = {str(line.id): order_line for line, order_line in zip(checkout.lines, order_lines)}
     buyer = service.buyer_of(checkout.cart)
-    rows = []
+    rows, now = [], utcnow()
     for outcome in priced.result.applied:
         common = {"order_id": order.id, "phase": outcome.phase, "promotion_name": outcome.name,
                   "promotion_revision": priced.revision(outcome.name), "label": priced.message(outcome.name),
                   "coupon_code": outcome.coupon, "currency": order.currency}
-        rows += [OrderDiscount(order_line_id=by_cart_line[line_id], kind="line", amount=amount, **common)
+        rows += [{"order_line_id": by_cart_line[line_id], "kind": "line", "amount": amount, **common}
                  for line_id, amount in outcome.lines.items() if amount]
         if outcome.shipping:
-            rows.append(OrderDiscount(kind="shipping", amount=outcome.shipping, **common))
+            rows.append({"order_line_id": None, "kind": "shipping", "amount": outcome.shipping, **common})
         promotion = priced.live.promotions.by_name(outcome.name)
         if promotion is not None and promotion.limits:
             usage.count(session, order.id, promotion, buyer, outcome.coupon)
-    session.add_all(rows)
+    # One executemany whatever the number of discount lines (nothing reads their ids back).
+    if rows:
+        session.execute(insert(OrderDiscount.__table__), [{**row, "created_at": now} for row in rows])
     emit(session, "promotion.applied", {
         "order_id": str(order.id), "channel_id": str(order.channel_id), "currency": order.currency,
         "discount_total": format(order.discount_total, "f"),
