@@ -18,7 +18,7 @@ from hypothesis_graphql import Mode, mutations, queries
 from tests.runtime.helpers import signed_in
 from tests.runtime.test_carts_api import store
 
-EXAMPLES = 40
+EXAMPLES = 25
 
 #: Operations whose variables the JSON fuzz fills: strings, numbers, inputs, lists and scalars.
 WITH_VARIABLES = [
