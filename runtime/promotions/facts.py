@@ -92,7 +92,21 @@ def _ancestor_slugs(session: Session, paths: list[str]) -> dict[int, str]:
 
 
 def buyer_facts(session: Session, buyer: Buyer) -> dict[str, Any]:
-    """``customer_id``, ``account_id``, ``account`` (slug) and ``customer_group`` (slug)."""
+    """``customer_id``, ``account_id``, ``account`` (slug), ``customer_group`` (slug) and
+    ``customer`` (the customer fact's id, account_id, email, group, is_b2b)."""
+    found: dict[str, Any] = {}
+    found.update(_ids(session, buyer))
+    customer = {"is_b2b": buyer.account_id is not None}
+    for key, source in (("id", "customer_id"), ("account_id", "account_id"), ("group", "customer_group")):
+        if source in found:
+            customer[key] = found[source]
+    if buyer.email:
+        customer["email"] = buyer.email
+    found["customer"] = customer
+    return found
+
+
+def _ids(session: Session, buyer: Buyer) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if buyer.customer_id is not None:
         found["customer_id"] = str(buyer.customer_id)

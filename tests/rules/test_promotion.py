@@ -182,3 +182,12 @@ def test_a_failing_example_is_reported_at_its_expectation():
                            "    expect: {discount: '2.00'}\n", "p.yaml", ENV)
     assert [str(e) for e in checked.errors] == [
         "p.yaml:7:24: promotion/p: /examples/0/expect/discount: example failed: expected discount 2.00, got 1.00"]
+
+
+def test_conditions_read_the_customer_and_lines_of_the_cart():
+    p = promo("b2b_mugs", "phase: order\nconditions: {customer.is_b2b: true, lines: {any: {$i.sku: MUG, $i.quantity: {gte: 10}}}}\n"
+                          "action: {type: percentage_off, percent: 5}")
+    b2b = cart(("MUG", 10, "2.00"), customer={"is_b2b": True})
+    assert run([p], b2b).outcome("b2b_mugs").amount == Decimal("1.00")
+    outcome = run([p], {**b2b, "customer": {"is_b2b": False}}).outcome("b2b_mugs")
+    assert (outcome.reason, [f.condition for f in outcome.failures]) == ("CONDITIONS_FAILED", ["customer.is_b2b == True"])
