@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     "payments.void": "Void authorised payments (the `void` transition of payment_transaction).",
     "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
     "payments.tenders.manage": "Issue store credit, set accounts' net terms and generate gift cards.",
+    "orders.review_fraud": "Release or reject orders held for a gateway's fraud review.",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
     "catalog.manage": "Create and change categories, brands, attributes, products, variants and visibility.",
     "pricing.manage": "Create and change price lists and their entries.",

@@ -73,6 +73,10 @@ class Order(SQLModel, table=True):
     #: after placement), for triage (``orders(inventoryRiskOnly: true)``).
     inventory_risk_flag: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false(),
                                                                       index=True))
+    #: Tenders: ``review`` while a gateway's fraud review holds the order, then ``released`` or ``rejected``.
+    fraud_status: str | None = Field(default=None, max_length=16)
+    #: Which tender the gateway held and why; who released or rejected it, when and why.
+    fraud_details: dict | None = _json()
     created_at: datetime = timestamp_field(index=True)
     updated_at: datetime = timestamp_field()
 

@@ -31,6 +31,7 @@ from runtime.orders.transitions import apply_chain
 from runtime.payments.checkout import CHECKOUT, record_card
 from runtime.payments.events import payment_event
 from runtime.payments.models import PaymentTransaction
+from runtime.tenders import fraud
 from runtime.tenders.models import PaymentTender
 from runtime.tenders.plan import CascadeRef, plan
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, tender_type
@@ -87,15 +88,18 @@ def record_tenders(checkout: Checkout) -> None:
             row = _record_internal(session, order, actor, leg, authorized)
         entry.value.link(session, order, authorized)
         rows.append((leg, authorized, row))
+    if any(row.id is None for _leg, _authorized, row in rows):
+        session.flush()  # a leg held for review entered no machine transition, which would have inserted it
     session.add_all([PaymentTender(order_id=order.id, position=leg.position, type=leg.type, amount=leg.amount.amount,
                                    currency=leg.amount.currency, source=leg.source, gateway=authorized.gateway,
                                    reference=authorized.reference, payment_transaction_id=row.id,
                                    due_at=authorized.due_at, details=_public(leg.details))
                      for leg, authorized, row in rows])
     statuses = [authorized.status for _leg, _entry, authorized in done.legs]
-    if "pending" in statuses:  # a leg held for fraud review: the order waits, placed
-        order.payment_status = "pending"
-        session.add(order)
+    if "pending" in statuses:  # a gateway's fraud review: the order is held, nothing ships
+        fraud.hold(session, order, [{"position": leg.position, "type": leg.type, "gateway": authorized.gateway,
+                                     "code": authorized.error_code, "message": authorized.message}
+                                    for leg, _entry, authorized in done.legs if authorized.status == "pending"])
     else:
         # Last, so the order's history row joins the legs' history rows in one INSERT.
         order.payment_status = "captured" if all(s == "captured" for s in statuses) else "authorized"

@@ -33,3 +33,13 @@ class TenderErrorCode(str, Enum):
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     #: The caller is neither a buyer nor staff naming an owner.
     NO_OWNER = "NO_OWNER"
+    #: releaseFraudHold / rejectFraudHold on an order that is not held for review.
+    NOT_HELD_FOR_REVIEW = "NOT_HELD_FOR_REVIEW"
+    #: A machine refusal (permission, guard) of the order's transition.
+    GUARD_FAILED = "GUARD_FAILED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    STATE_CHANGED = "STATE_CHANGED"
+    MACHINE_NOT_LIVE = "MACHINE_NOT_LIVE"
+    #: The gateway failed or refused resolving a review.
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    PAYMENT_STATE_INVALID = "PAYMENT_STATE_INVALID"

@@ -11,7 +11,7 @@ from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import money
 from runtime.money import Money
 from runtime.payments.models import PaymentTransaction
-from runtime.tenders import service
+from runtime.tenders import fraud, service
 from runtime.tenders.terms import open_credit
 
 mutation = MutationType()
@@ -54,6 +54,22 @@ def resolve_set_net_terms(_, info, input: dict):
     ctx.require(service.MANAGE)
     terms = ctx.db.run(lambda session: _terms_view(session, service.set_net_terms(session, ctx.actor, input)))
     return {"net_terms": terms}
+
+
+@mutation.field("releaseFraudHold")
+@payload
+def resolve_release_fraud_hold(_, info, order_id: str):
+    ctx = context_of(info)
+    ctx.require("orders.review_fraud")
+    return {"order": ctx.db.run(lambda session: fraud.release_fraud_hold(session, ctx.actor, order_id))}
+
+
+@mutation.field("rejectFraudHold")
+@payload
+def resolve_reject_fraud_hold(_, info, order_id: str, reason: str):
+    ctx = context_of(info)
+    ctx.require("orders.review_fraud")
+    return {"order": ctx.db.run(lambda session: fraud.reject_fraud_hold(session, ctx.actor, order_id, reason))}
 
 
 def _terms_view(session, terms) -> dict:

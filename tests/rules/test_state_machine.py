@@ -210,7 +210,7 @@ def runtime_env():
 
     # and the core's effect actions that shipped machines list (the inventory's stock effect,
     # the promotions' usage release)
-    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage"})
+    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage", "core.undo_tenders"})
 
 
 @pytest.mark.parametrize("name", SHIPPED)

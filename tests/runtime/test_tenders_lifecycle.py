@@ -87,3 +87,67 @@ def _balances(app):
     with app.extensions["vectis.db"].session() as session:
         accounts = session.exec(ledger.select(StoredValueAccount)).all()
         return {a.kind: ledger.balance(session, a.id).quantize(Decimal("0.01")) for a in accounts}
+
+
+FRAUD_CARD = "4000000000009235"
+HELD = "query($id: ID!) { order(id: $id) { state paymentStatus fraudStatus fraudDetails tenders { type state } } }"
+RELEASE = ("mutation($id: ID!) { releaseFraudHold(orderId: $id) { order { state paymentStatus fraudStatus }"
+           " errors { code field message } } }")
+REJECT = ("mutation($id: ID!, $reason: String!) { rejectFraudHold(orderId: $id, reason: $reason) {"
+          " order { state paymentStatus fraudStatus } errors { code field message } } }")
+SHIP = ('mutation($id: ID!) { transitionOrder(orderId: $id, transition: "ship") { order { state }'
+        ' errors { code message } } }')
+
+
+def held_order(app, client):
+    store(app, capture_mode="AUTHORIZE")
+    cart = ready_cart(client)
+    tenders(client, cart, [{"type": "card", "token": APPROVE[0], "amount": "5.00"},
+                           {"type": "card", "token": FRAUD_CARD}])
+    placed = post(client, PLACE, {"id": cart, "key": "k"})["data"]["placeOrder"]
+    assert placed["errors"] == []
+    return placed["order"]["id"]
+
+
+def test_a_review_answer_holds_the_order_and_nothing_ships_until_released(app, client):
+    order_id = held_order(app, client)
+    staff = signed_in(app, client, "sales")
+
+    held = post(client, HELD, {"id": order_id}, staff)["data"]["order"]
+    assert {k: held[k] for k in ("state", "paymentStatus", "fraudStatus", "tenders")} == {
+        "state": "held_for_review", "paymentStatus": "pending", "fraudStatus": "review",
+        "tenders": [{"type": "card", "state": "authorized"}, {"type": "card", "state": "pending"}]}
+    assert held["fraudDetails"]["held"] == [{"position": 1, "type": "card", "gateway": "mock_gateway.payment_gateway.mock",
+                                            "code": "fraud_review",
+                                            "message": "The authorization is held for fraud review."}]
+    shipped = post(client, SHIP, {"id": order_id}, staff)["data"]["transitionOrder"]
+    assert shipped["order"] is None and shipped["errors"][0]["code"] == "NOT_FROM_STATE"
+    buyer_refused = post(client, RELEASE, {"id": order_id})
+    assert buyer_refused["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
+
+    released = post(client, RELEASE, {"id": order_id}, staff)["data"]["releaseFraudHold"]
+
+    assert released == {"order": {"state": "paid", "paymentStatus": "authorized", "fraudStatus": "released"}, "errors": []}
+    assert [p.state for p in rows(app, PaymentTransaction)] == ["authorized", "authorized"]
+    assert {a.status for a in mock(app)._authorizations.values()} == {"authorized"}
+    again = post(client, RELEASE, {"id": order_id}, staff)["data"]["releaseFraudHold"]
+    assert again["errors"] == [{"code": "NOT_HELD_FOR_REVIEW", "field": "orderId",
+                                "message": f"orderId: order {rows(app, Order)[0].number} is paid, not held for review"}]
+    assert post(client, SHIP, {"id": order_id}, staff)["data"]["transitionOrder"]["errors"] == []
+
+
+def test_rejecting_a_hold_cancels_the_order_and_voids_every_tender_once(app, client, calls):
+    order_id = held_order(app, client)
+    staff = signed_in(app, client, "sales")
+    assert post(client, REJECT, {"id": order_id, "reason": " "}, staff)["data"]["rejectFraudHold"]["errors"] == [
+        {"code": "INVALID_TENDER", "field": "reason", "message": "reason: say why, in 1 to 500 characters"}]
+    assert rows(app, Order)[0].state == "held_for_review"
+
+    rejected = post(client, REJECT, {"id": order_id, "reason": "stolen card reported"}, staff)["data"]["rejectFraudHold"]
+    drain(app)
+
+    assert rejected == {"order": {"state": "cancelled", "paymentStatus": "pending", "fraudStatus": "rejected"},
+                        "errors": []}
+    assert sorted(p.state for p in rows(app, PaymentTransaction) if p.type == "authorization") == ["failed", "voided"]
+    assert sorted(calls.voids.values()) == [1, 1]
+    assert rows(app, Order)[0].fraud_details["reason"] == "stolen card reported"

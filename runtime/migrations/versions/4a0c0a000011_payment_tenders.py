@@ -141,7 +141,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_payment_tender_payment_transaction_id'), ['payment_transaction_id'], unique=False)
 
 
+    with op.batch_alter_table('orders') as batch_op:
+        batch_op.add_column(sa.Column('fraud_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+        batch_op.add_column(sa.Column('fraud_details', sa.JSON(), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('orders') as batch_op:
+        batch_op.drop_column('fraud_details')
+        batch_op.drop_column('fraud_status')
     for table in ('payment_tender', 'stored_value_entry', 'net_terms_reservation', 'cart_tender', 'net_terms_account',
                   'payment_intent', 'stored_value_account'):
         op.drop_table(table)
