@@ -116,17 +116,28 @@ def resolve_line_discounts(line: CartLine, info):
     return [_discount(priced, o, amount) for o, amount in priced.result.line_discounts(str(line.id))]
 
 
+def _order_discounts(info, order: Order) -> list:
+    """The discount lines of ``order``, loaded at once for every order the request has seen."""
+    loaded = info.context.__dict__.setdefault(CACHE, {}).setdefault("order_discounts", {})
+    if order.id not in loaded:
+        seen = info.context.__dict__.get("vectis.orders", {}).get("orders", {})
+        ids = sorted({order.id, *(i for i in seen if i not in loaded)})
+        loaded.update({i: [] for i in ids})
+        with context_of(info).reads() as session:
+            rows = session.execute(select(OrderDiscount, OrderLine.sku).outerjoin(
+                OrderLine, OrderLine.id == OrderDiscount.order_line_id).where(OrderDiscount.order_id.in_(ids))
+                .order_by(OrderDiscount.id)).all()
+        for discount, sku in rows:
+            loaded[discount.order_id].append((discount, sku))
+    return loaded[order.id]
+
+
 @order_type.field("discounts")
 def resolve_order_discounts(order: Order, info):
-    ctx = context_of(info)
-    staff = ctx.actor.has("orders.read")
-    with ctx.reads() as session:
-        rows = session.execute(select(OrderDiscount, OrderLine.sku).outerjoin(
-            OrderLine, OrderLine.id == OrderDiscount.order_line_id).where(OrderDiscount.order_id == order.id)
-            .order_by(OrderDiscount.id)).all()
+    staff = context_of(info).actor.has("orders.read")
     return [{"kind": d.kind, "sku": sku, "label": d.label, "phase": d.phase, "amount": _money(d.amount, d.currency),
              "coupon_code": d.coupon_code, "promotion": d.promotion_name if staff else None,
-             "revision": d.promotion_revision if staff else None} for d, sku in rows]
+             "revision": d.promotion_revision if staff else None} for d, sku in _order_discounts(info, order)]
 
 
 @query.field("promotions")

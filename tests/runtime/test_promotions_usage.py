@@ -15,7 +15,7 @@ from runtime.orders.models import Order
 from runtime.promotions.live import live_promotions
 from runtime.promotions.models import CartCoupon, OrderDiscount, PromotionUsage, PromotionUsageCounter
 from tests.admin_ui.helpers import sign_in
-from tests.runtime.helpers import signed_in
+from tests.runtime.helpers import recorded_statements, signed_in
 from tests.runtime.test_carts_api import post, rows, store
 from tests.runtime.test_checkout_api import ready_cart
 from tests.runtime.test_inventory_concurrency import clone_carts, place_all, wide_pool
@@ -70,6 +70,16 @@ def test_concurrent_place_orders_never_exceed_an_enforced_limit(app, client, bac
     assert len(rows(app, Order)) == limit == len(rows(app, PromotionUsage))
     assert sum(d.amount for d in rows(app, OrderDiscount)) == Decimal(5 * limit)
     assert [(c.key, c.used) for c in rows(app, PromotionUsageCounter)] == [("global:launch_code", limit)]
+    # staff list the orders with their discount lines: one statement for all of them
+    staff = signed_in(app, client, "sales")
+    statements = {}
+    for fields in ("id", "id discounts { sku amount { amount } couponCode promotion }"):
+        with recorded_statements(app.extensions["vectis.db"]) as statements[fields]:
+            listed = post(client, f"{{ orders(first: 50) {{ nodes {{ {fields} }} }} }}", {}, staff)["data"]["orders"]["nodes"]
+    assert len(listed) == limit and all(
+        n["discounts"] == [{"sku": "MUG-1", "amount": {"amount": "5.00"}, "couponCode": "LAUNCH",
+                            "promotion": "launch_code"}] for n in listed)
+    assert len(statements[fields]) == len(statements["id"]) + 1
 
 
 def test_a_cancelled_order_gives_its_use_back(app, client):
