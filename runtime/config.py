@@ -60,6 +60,9 @@ class Settings:
     base_currency: str = "EUR"
     #: Send the admin UI's session cookie only over HTTPS (turn on behind TLS in production).
     admin_cookie_secure: bool = False
+    #: An enabled payment method whose gateway pack is missing: ``/ready`` and ``vectis worker``
+    #: refuse (True, the default) or only report it (False).
+    strict_payment_readiness: bool = True
     #: Hours a ``placeOrder``/``adminCreateOrder`` idempotency key is kept for its caller; after
     #: that the key is released and the same key places a new order.
     idempotency_key_hours: int = 24
@@ -87,6 +90,7 @@ _ENV = {
     "base_currency": "VECTIS_BASE_CURRENCY",
     "channel_cache_seconds": "VECTIS_CHANNEL_CACHE_SECONDS",
     "admin_cookie_secure": "VECTIS_ADMIN_COOKIE_SECURE",
+    "strict_payment_readiness": "VECTIS_STRICT_PAYMENT_READINESS",
     "idempotency_key_hours": "VECTIS_IDEMPOTENCY_KEY_HOURS",
 }
 

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 #: Exit status when there is no Redis, so nothing for the command to do.
 EXIT_NO_REDIS = 2
+#: Exit status of `vectis worker` when a readiness check fails (see docs/payments.md).
+EXIT_NOT_READY = 3
 
 
 def _load_app() -> Flask:
@@ -45,6 +47,7 @@ def worker_command(queues: tuple[str, ...], burst: bool, metrics_port: int | Non
     from runtime.jobs.worker import build_worker
 
     app = _app_with_redis("worker", "jobs run in-process inside vectis serve")
+    _refuse_unless_ready(app)
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -54,6 +57,17 @@ def worker_command(queues: tuple[str, ...], burst: bool, metrics_port: int | Non
     worker = build_worker(app, queues or QUEUES)
     with app.app_context():
         worker.work(burst=burst, logging_level=app.config["VECTIS"].log_level)
+
+
+def _refuse_unless_ready(app: Flask) -> None:
+    """The domains' readiness checks (an enabled payment method without its gateway pack…)."""
+    from runtime.observability.health import run_readiness_checks
+
+    failed = {name: result for name, result in run_readiness_checks(app).items() if result.startswith("failed")}
+    if failed:
+        for name, result in failed.items():
+            click.echo(f"vectis worker: not ready ({name}): {result[len('failed: '):]}", err=True)
+        raise SystemExit(EXIT_NOT_READY)
 
 
 @click.command("cron")

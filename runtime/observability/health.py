@@ -22,6 +22,19 @@ READY_TIMEOUT = 2.0
 
 blueprint = Blueprint("observability", __name__)
 
+#: Other domains' readiness checks (``app.extensions["vectis.readiness_checks"]``: name → check(app)).
+READINESS_CHECKS = "vectis.readiness_checks"
+
+
+def run_readiness_checks(app: Flask) -> dict[str, str]:
+    results = {}
+    for name, check in app.extensions.get(READINESS_CHECKS, {}).items():
+        try:
+            results[name] = check(app)
+        except Exception as exc:  # a broken check fails readiness, not /ready itself
+            results[name] = f"failed: {_one_line(exc)}"
+    return results
+
 
 def _one_line(exc: BaseException) -> str:
     detail = str(getattr(exc, "orig", None) or exc).strip()
@@ -74,6 +87,7 @@ def health():
 @blueprint.get("/ready")
 def ready():
     checks = run_checks(current_app._get_current_object())
+    checks.update(run_readiness_checks(current_app._get_current_object()))  # domains' own (payments)
     failed = sorted(name for name, result in checks.items() if result.startswith("failed"))
     body = {
         "status": "unavailable" if failed else "ready",

@@ -14,11 +14,13 @@ def init_app(app: Flask) -> None:
     from runtime.jobs import register_periodic_job
     from runtime.payments.expiry import void_expiring_card_auths
     from runtime.payments.models import PaymentTransaction
+    from runtime.payments.readiness import register_readiness
     from runtime.state_machines import bind
     from runtime.state_machines.sweep import sweep_separately
 
     bind(app, PaymentTransaction, machine="payment_transaction")
     sweep_separately(app, "payment_transaction")
+    register_readiness(app)
     register_periodic_job(app.extensions["vectis.registry"], "VoidExpiringCardAuths", void_expiring_card_auths,
                           cron=EXPIRY_SWEEP_CRON,
                           description="Void at the gateway card authorisations past their gateway's expiry window")

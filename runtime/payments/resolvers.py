@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from ariadne import MutationType, ObjectType, QueryType
+from flask import current_app
 from sqlmodel import select
 
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import money
 from runtime.money import Money
-from runtime.payments import service
+from runtime.payments import readiness, service
 from runtime.payments.errors import PaymentErrorCode
 from runtime.payments.models import PaymentTransaction, SavedPaymentMethod
 
@@ -26,6 +27,21 @@ def _id(value, field: str, what: str) -> int:
     if not 0 < number < 2**31:
         raise BusinessError(PaymentErrorCode.NOT_FOUND, f"{field}: no {what} {value}", field=field)
     return number
+
+
+@query.field("paymentMethodCapabilities")
+def resolve_method_capabilities(_, info, channel: str | None = None, include_orphaned: bool = False,
+                                include_disabled: bool = False):
+    ctx = context_of(info)
+    ctx.require("channels.manage")
+    with ctx.reads() as session:
+        methods = readiness.payment_methods(session, current_app, channel, include_orphaned=include_orphaned,
+                                            include_disabled=include_disabled)
+    return [{"channel": m.channel, "provider": m.provider, "label": m.label, "is_active": m.is_active,
+             "orphaned": m.orphaned, "capabilities": None if m.capabilities is None else {
+                 "partial_capture": m.capabilities.partial_capture, "incremental_auth": m.capabilities.incremental_auth,
+                 "void": m.capabilities.void, "refund": m.capabilities.refund,
+                 "expiry_window_days": m.capabilities.expiry_window.total_seconds() / 86400}} for m in methods]
 
 
 @query.field("savedPaymentMethods")
