@@ -199,3 +199,17 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"vectis: error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        # A table missing or a column refused: one line, as for a database that does not answer.
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        click.echo(f"vectis: error: the database refused the command ({reason}); if its schema is "
+                   f"behind, run `vectis db upgrade`", err=True)
+        sys.exit(2)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    # Only a command that used the database has imported SQLAlchemy: no import here.
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.DBAPIError)

@@ -120,3 +120,23 @@ def test_publishing_a_latin1_file_exits_1_and_publishes_nothing(app, settings, t
     assert result.exit_code == 1
     assert result.output == f"{latin1}:4: not UTF-8: byte 0xFC at column 11 cannot be decoded (Latin-1?); save the file as UTF-8\n"
     assert runner.invoke(cli, ["definitions", "list"], env=_env(settings)).output == ""
+
+
+def test_a_database_without_the_schema_is_one_line_not_a_traceback(tmp_path):
+    # given an empty SQLite file (never upgraded)
+    env = {**os.environ, "VECTIS_DATABASE_URL": f"sqlite:///{tmp_path}/empty.db", "VECTIS_VAR_DIR": str(tmp_path),
+           "VECTIS_REDIS_URL": ""}
+
+    # when a user is created and a history read
+    created = subprocess.run([sys.executable, "-c", "from runtime.cli import main; main()", "users", "create",
+                              "--email", "a@example.test", "--password", "long enough password", "--role", "admin"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    history = subprocess.run([sys.executable, "-c", "from runtime.cli import main; main()", "definitions", "history",
+                              "label", "sale"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    # then each says so in one line and exits 2
+    for done, table in ((created, "user_account"), (history, "definition_revision")):
+        assert done.returncode == 2
+        assert done.stderr.splitlines() == [
+            f"vectis: error: the database refused the command (no such table: {table}); if its schema is behind, "
+            "run `vectis db upgrade`"]
