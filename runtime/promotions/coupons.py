@@ -22,6 +22,7 @@ from runtime.carts import service as carts
 from runtime.carts.models import Cart
 from runtime.clock import utcnow
 from runtime.errors import BusinessError
+from runtime.events import emit
 from runtime.promotions import service, usage
 from runtime.promotions.live import STALE, live_promotions
 from runtime.promotions.models import CartCoupon, PromotionCoupon, PromotionUsageCounter
@@ -93,7 +94,7 @@ def apply_coupon(session: Session, app: Flask, actor: Actor, cart_id: str, raw_c
     if not outcome.applied:
         raise _refusal(code, promotion, outcome, priced)
     session.add(CartCoupon(cart_id=cart.id, code=code))
-    return _touched(session, cart)
+    return _touched(session, cart, "coupon_applied")
 
 
 def _refusal(code: str, promotion: Promotion, outcome, priced) -> BusinessError:
@@ -136,11 +137,17 @@ def _shown(value: Any) -> Any:
     return "MISSING" if text == "MISSING" else (format(value, "f") if hasattr(value, "as_tuple") else value)
 
 
-def _touched(session: Session, cart: Cart) -> Cart:
+def _touched(session: Session, cart: Cart, change: str) -> Cart:
+    """Bump the cart's version and emit ``cart.updated``, as every cart change does."""
     cart.version += 1
     cart.updated_at = utcnow()
     session.add(cart)
     session.flush()
+    ids = {name: str(getattr(cart, name)) for name in ("account_id", "customer_id", "location_id")
+           if getattr(cart, name) is not None}
+    emit(session, "cart.updated", {"cart_id": str(cart.id), "channel_id": str(cart.channel_id), **ids, "change": change,
+                                   "subtotal": format(cart.subtotal, "f"), "currency": cart.currency,
+                                   "lines": cart.item_count, "version": cart.version}, key=f"cart:{cart.id}")
     return cart
 
 
@@ -150,7 +157,7 @@ def remove_coupon(session: Session, actor: Actor, cart_id: str, raw_code: Any) -
     done = session.execute(delete(CartCoupon).where(CartCoupon.cart_id == cart.id, CartCoupon.code == code)).rowcount
     if not done:
         raise BusinessError(Code.COUPON_NOT_APPLIED, f"code: coupon {code} is not applied to this cart", field="code")
-    return _touched(session, cart)
+    return _touched(session, cart, "coupon_removed")
 
 
 def _promotion_with_coupon(app: Flask, name: Any) -> Promotion:

@@ -104,9 +104,12 @@ def test_place_order_stores_discount_lines_and_counts_the_coupon(app, client):
     refused = post(client, APPLY, {"id": cart, "code": "nope"})["data"]["applyCartCoupon"]
     assert refused == {"cart": None, "errors": [{"code": "COUPON_NOT_FOUND", "field": "code",
                                                  "message": "code: no coupon NOPE", "conditions": None}]}
-    assert rows(app, CartCoupon) == []
+    changes = lambda: [e.payload["change"] for e in rows(app, OutboxEvent) if e.type == "cart.updated"]  # noqa: E731
+    before = changes()
+    assert rows(app, CartCoupon) == [] and "coupon_applied" not in before
     applied = post(client, APPLY, {"id": cart, "code": "shipfree"})["data"]["applyCartCoupon"]
     assert applied == {"cart": {"couponCodes": ["SHIPFREE"], "discountTotal": {"amount": "6.70"}}, "errors": []}
+    assert changes() == [*before, "coupon_applied"]
     placed = post(client, PLACE, {"id": cart, "key": "k-1"})["data"]["placeOrder"]
     assert placed["errors"] == []
     assert placed["order"]["total"] == {"amount": "16.20", "currency": "EUR"}
