@@ -51,6 +51,12 @@ def test_each_line_action():
         "phase: line\naction: {type: tiered, by: quantity, tiers: [{min: 3, percent: 5}, {min: 5, percent: 10}]}":
             {"1": "3.00", "2": "0.90"},
         "phase: order\naction: {type: percentage_off, percent: 10}": {"1": "3.00", "2": "0.90"},
+        # 39.00 of spend reaches the 30 tier: 6.00 spread over 30.00 and 9.00
+        "phase: line\naction: {type: tiered, by: spend, tiers: [{min: 30, amount: {EUR: 6}}, {min: 50, percent: 20}]}":
+            {"1": "4.62", "2": "1.38"},
+        # chosen: the get units in the order of get.skus (MUG first, although CUP is cheaper), half price
+        "phase: line\naction: {type: buy_x_get_y, buy: {quantity: 1}, get: {quantity: 1, skus: [MUG, CUP], percent: 50}, "
+        "choose: chosen, max_applications: 1}": {"1": "5.00"},
     }
     for body, expected in cases.items():
         result = run([promo("p", body)], mug)
@@ -70,6 +76,10 @@ def test_shipping_and_floors():
     result = run([free, half], cart(("A", 1, "60"), subtotal=60), shipping=Decimal("4.90"))
     assert (result.outcome("free").shipping, result.outcome("half").applied) == (Decimal("4.90"), False)
     assert result.outcome("half").reason == "NOTHING_TO_DISCOUNT"
+    third = promo("third", "phase: shipping\naction: {type: shipping_discount, percent: 33}")
+    assert run([third], cart(("A", 1, "5")), shipping=Decimal("4.90")).shipping_discount == Decimal("1.62")
+    assert run([third], cart(("A", 1, "5"), currency="KWD"), shipping=Decimal("4.905")).shipping_discount == \
+        Decimal("1.619")
     # $0 floor: two amounts larger than the line leave it at 0, never below
     big = [promo(f"big{i}", f"phase: line\npriority: {i}\naction: {{type: amount_off, amount: {{EUR: 8}}, per: line}}")
            for i in (1, 2)]

@@ -96,3 +96,24 @@ def test_a_coupon_outside_its_schedule_is_not_started_or_expired(app, client, fr
     frozen_clock.freeze(datetime(2026, 2, 10, tzinfo=timezone.utc))
     ok = post(client, APPLY, {"id": cart, "code": "welcome10"})["data"]["applyCartCoupon"]
     assert ok["errors"] == [] and ok["cart"]["couponCodes"] == ["WELCOME10"]
+
+
+def test_a_per_code_limit_counts_each_code_apart(app, client):
+    store(app)
+    merchandiser = signed_in(app, client, "merchandiser")
+    publish(client, merchandiser, WELCOME)
+    first, second = post(client, GENERATE, {"p": "welcome", "n": 2}, merchandiser)["data"]["generatePromotionCoupons"]["codes"]
+    place = ("mutation($id: ID!, $key: String!) { placeOrder(cartId: $id, idempotencyKey: $key) {"
+             " order { total { amount } } errors { code message } } }")
+    cart = ready_cart(client)
+    assert post(client, APPLY, {"id": cart, "code": first})["data"]["applyCartCoupon"]["errors"] == []
+    assert post(client, place, {"id": cart, "key": "k1"})["data"]["placeOrder"] == {
+        "order": {"total": {"amount": "21.10"}}, "errors": []}  # 18.00 − 1.80 + 4.90
+    # the used code is spent; the other one still works
+    again = ready_cart(client)
+    refused = post(client, APPLY, {"id": again, "code": first})["data"]["applyCartCoupon"]["errors"]
+    assert refused == [{"code": "COUPON_USAGE_LIMIT_REACHED", "field": "code", "conditions": None,
+                        "message": f"code: coupon {first} reached its usage limit"}]
+    assert post(client, APPLY, {"id": again, "code": second})["data"]["applyCartCoupon"]["errors"] == []
+    listed = post(client, LIST, {"p": "welcome"}, merchandiser)["data"]["promotionCoupons"]["nodes"]
+    assert {n["code"]: n["uses"] for n in listed} == {"WELCOME10": 0, first: 1, second: 0}
