@@ -12,6 +12,7 @@ the real function, so results are those of the whole app. Publishing never reads
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -35,7 +36,7 @@ INPUT_FOLDERS = ("runtime", "rules", "schemas", "definitions", "extensions")
 INPUT_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".graphql")
 #: The entry-point group packs are installed under (``runtime/packs/discovery.py``).
 PACK_ENTRY_POINTS = "vectis.extensions"
-_NAME_SETS = ("effects", "permissions", "currencies", "packs", "tender_types")
+_NAME_SETS = ("effects", "permissions", "currencies", "packs", "tender_types", "roles")
 
 
 class Uncacheable(Exception):
@@ -93,10 +94,15 @@ def save(settings: Settings, env: Environment, sources: list[tuple[Path, str]]) 
     except Uncacheable:
         return False
     target = cache_file(settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, sort_keys=True), "utf-8")
-    os.replace(temporary, target)  # atomic: a concurrent reader sees the old file or the new one
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data, sort_keys=True), "utf-8")
+        os.replace(temporary, target)  # atomic: a concurrent reader sees the old file or the new one
+    except OSError:  # a read-only var/: validation still works, only without the cache
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return False
     return True
 
 

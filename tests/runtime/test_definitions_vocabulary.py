@@ -143,3 +143,16 @@ def test_an_environment_field_the_cache_cannot_keep_means_no_cache(settings):
 
     assert vocabulary.save(settings, env, []) is False
     assert not vocabulary.cache_file(settings).exists()
+
+
+def test_a_var_folder_that_cannot_be_written_means_no_cache_not_a_failure(database_url, redis_url, tmp_path):
+    # given a var folder whose cache path is taken by a file (nothing can be written under it)
+    (tmp_path / "cache").write_text("not a folder")
+    settings = make_settings(database_url, redis_url, tmp_path)
+
+    # when the vocabulary is built
+    env, sources = vocabulary.environment(settings)
+
+    # then validation has its environment, and nothing is kept
+    assert "core.release_stock" in env.effects and sources
+    assert vocabulary.load(settings) is None
