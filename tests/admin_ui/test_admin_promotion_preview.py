@@ -249,3 +249,19 @@ def test_viewers_may_preview_but_not_publish_a_promotion(app, client, history):
     assert refused.status_code == 403
     assert revisions(app, "promotion", "tools_sale") == [(1, "someone@example.test", "test", True)]
     assert app.extensions["vectis.definitions"].get("promotion", "tools_sale").revision == 1
+
+
+def test_a_new_promotion_is_previewed_against_nothing_live(app, client, history):
+    token = sign_in(app, client, "merchandiser")
+    assert 'name="simulate_days"' in client.get("/admin/definitions/new?kind=promotion").get_data(as_text=True)
+    source = DRAFT.replace("name: tools_sale", "name: fresh_sale")
+    page = post(client, "/admin/definitions/new", token, kind="promotion", source=source, action="preview",
+                cart_rows="SKU-01 2", simulate_days="30").get_data(as_text=True)
+    assert "Live revision (not published)" in page
+    assert re.search(r'id="live-lines">−2.20<', page)  # tools_sale, live, still applies on the live side
+    # the draft side stacks both, each on what the one before left: fresh_sale (first by name) 20 % of
+    # 22.00 = 4.40, then tools_sale 10 % of 17.60 = 1.76
+    assert re.search(r'id="draft-lines">−6.16<', page)
+    assert "not in this set" in re.search(r'id="outcome-live">(.*?)</p>', page, re.S).group(1)
+    assert re.search(r'id="sim-touched-draft">2<', page) and re.search(r'id="sim-touched-live">0<', page)
+    assert revisions(app, "promotion", "fresh_sale") == []
