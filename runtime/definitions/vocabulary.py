@@ -117,10 +117,9 @@ def load(settings: Settings) -> tuple[Environment, list[tuple[Path, str]]] | Non
     if data.get("kinds") != kind_names():  # a pack registers a kind: only loading it tells
         return None
     try:
-        env = _load(data["environment"], settings)
-    except (KeyError, TypeError, ImportError, AttributeError):
+        return _load(data["environment"], settings), [(Path(path), origin) for path, origin in data["sources"]]
+    except (KeyError, TypeError, ValueError, ImportError, AttributeError):  # written by another layout
         return None
-    return env, [(Path(path), origin) for path, origin in data["sources"]]
 
 
 def _dump(env: Environment) -> dict[str, Any]:
