@@ -2,8 +2,8 @@
 
     .venv/bin/python -m tests.bench.run [--only NAME ...] [benchmark options, e.g. --quick --port 8123]
 
-Each benchmark declares the options it takes (``OPTIONS``, its flags); every other option is given
-only to the benchmarks that declare it (``--postgres`` reaches the ones with a database, ``--port``
+Each benchmark declares the options it takes (``OPTIONS``, its flags; without it the runner reads
+them from the benchmark's ``--help``); every option is given only to the benchmarks that take it (``--postgres`` reaches the ones with a database, ``--port``
 the HTTP ones), and an option no benchmark takes is an error before anything runs. Each benchmark
 also runs alone: ``python -m tests.bench.bench_labels --quick``. Exits non-zero when any fails.
 
@@ -15,9 +15,13 @@ PostgreSQL database created and dropped on the server given (``--postgres`` or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,6 +57,17 @@ def route(args: list[str], accepted: dict[str, tuple[str, ...]]) -> dict[str, li
             for name, flags in accepted.items()}
 
 
+def accepted_options(module: ModuleType) -> tuple[str, ...]:
+    """The flags a benchmark takes: its ``OPTIONS``, else those its ``main(["--help"])`` prints."""
+    declared = getattr(module, "OPTIONS", None)
+    if declared is not None:
+        return tuple(declared)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        module.main(["--help"])
+    return tuple(sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", out.getvalue())) - {"--help"}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tests.bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--only", action="append", metavar="NAME",
@@ -64,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark {', '.join(unknown)} (known: {', '.join(names)})")
     modules = {name: importlib.import_module(f"tests.bench.{name}") for name in args.only or names}
     try:
-        routed = route(rest, {name: tuple(getattr(module, "OPTIONS", ())) for name, module in modules.items()})
+        routed = route(rest, {name: accepted_options(module) for name, module in modules.items()})
     except ValueError as exc:
         parser.error(str(exc))
     failed = []
