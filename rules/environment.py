@@ -34,6 +34,7 @@ class Environment:
     ``packs``: the installed packs' names, or ``None`` to infer them from the functions and fields;
     a ``<pack>.<name>`` naming another pack is reported as stale ("not installed").
     ``tender_types``: tender type names a tender cascade may use, or ``None`` to accept any.
+    ``roles``: user role names an approval route may name, or ``None`` to accept any.
     ``money``: the runtime's money arithmetic (rounding to a currency's minor unit, splitting with
     ``Money.allocate``: :class:`rules.promotion_actions.MoneyOps`) promotion examples compute with.
     """
@@ -48,6 +49,7 @@ class Environment:
     packs: frozenset[str] | None = None
     money: Any = None
     tender_types: frozenset[str] | None = None
+    roles: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "effects", frozenset(self.effects))
@@ -59,3 +61,4 @@ class Environment:
         object.__setattr__(self, "currencies", _names(self.currencies))
         object.__setattr__(self, "packs", _names(self.packs))
         object.__setattr__(self, "tender_types", _names(self.tender_types))
+        object.__setattr__(self, "roles", _names(self.roles))

@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, str] = {
     "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
     "payments.tenders.manage": "Issue store credit, set accounts' net terms and generate gift cards.",
     "orders.review_fraud": "Release or reject orders held for a gateway's fraud review.",
+    "approvals.decide": "Approve or reject carts as an approver an approval route names (own account only, or staff).",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
     "catalog.manage": "Create and change categories, brands, attributes, products, variants and visibility.",
     "pricing.manage": "Create and change price lists and their entries.",

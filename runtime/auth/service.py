@@ -29,6 +29,11 @@ class AuthErrorCode(str, Enum):
     UNKNOWN_ROLE = "UNKNOWN_ROLE"
 
 
+def role_names(path: Path = ROLES_FILE) -> list[str]:
+    """The roles ``roles.yaml`` declares (what an approval route may name)."""
+    return list(yaml.safe_load(path.read_text()))
+
+
 def seed_roles(session: Session, path: Path = ROLES_FILE) -> list[str]:
     """Create or update the roles declared in ``roles.yaml``; returns their names."""
     declared = yaml.safe_load(path.read_text())

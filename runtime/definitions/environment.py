@@ -5,6 +5,7 @@ from rules.environment import Environment
 from rules.facts import default_catalog
 
 from runtime.auth.permissions import PERMISSIONS
+from runtime.auth.service import role_names
 from runtime.packs.registry import Registry
 from runtime.promotions.arithmetic import MONEY
 
@@ -27,5 +28,6 @@ def build_environment(registry: Registry) -> Environment:
         facts=default_catalog().with_pack_fields(fields),
         packs=frozenset(packs | {CORE}),
         money=MONEY,
+        roles=frozenset(role_names()),
         tender_types=frozenset(e.name for e in registry.entries("tender_type")) if "tender_type" in registry.slots else None,
     )
