@@ -43,6 +43,10 @@ class Selection:
     brands: frozenset[str] | None = None
     predicate: Predicate | None = None
 
+    @property
+    def has_lists(self) -> bool:
+        return self.skus is not None or self.categories is not None or self.brands is not None
+
     def lists_match(self, line: dict[str, Any]) -> bool:
         """The reference lists (the predicate is evaluated in batch by the engine)."""
         if self.skus is not None and line.get("sku") not in self.skus:

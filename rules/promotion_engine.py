@@ -73,6 +73,9 @@ class PromotionSet:
                     self._line_slots.append((index, role))
                     line_predicates.append(predicate)
         self._conditions = [i for i, p in enumerate(self.promotions) if p.conditions is not None]
+        #: phase → (index, promotion) of that phase, in applying order.
+        self.by_phase = {phase: [(i, p) for i, p in enumerate(self.promotions) if p.phase == phase]
+                         for phase in PHASES}
         self.lines = BatchEvaluator(line_predicates)
         self.carts = BatchEvaluator([self.promotions[i].conditions for i in self._conditions])
         #: Batch evaluations run (a test counts them per request).
@@ -89,16 +92,20 @@ class PromotionSet:
         matched: dict[tuple[int, str], list[int]] = {}
         if self._line_slots and lines:
             self.evaluations += 1
-            masks = self.lines.evaluate(list(lines)).masks
-            for slot, mask in zip(self._line_slots, masks):
-                matched[slot] = np.flatnonzero(mask).tolist()
+            # One nonzero over the predicates × lines matrix, split per predicate.
+            rows, columns = np.nonzero(self.lines.evaluate(list(lines)).matrix)
+            bounds = np.searchsorted(rows, np.arange(1, len(self._line_slots)))
+            for slot, found in zip(self._line_slots, np.split(columns, bounds)):
+                matched[slot] = found.tolist()
         everything = list(range(len(lines)))
         for index, promotion in enumerate(self.promotions):
             target = matched.get((index, "target"), everything)
-            matched[(index, "target")] = [i for i in target if promotion.target.lists_match(lines[i])]
+            if promotion.target.has_lists:
+                target = [i for i in target if promotion.target.lists_match(lines[i])]
+            matched[(index, "target")] = target
             skus = promotion.action.get_skus
             get = matched.get((index, "get"), everything if skus else [])
-            matched[(index, "get")] = [i for i in get if skus is None or lines[i].get("sku") in skus]
+            matched[(index, "get")] = get if skus is None else [i for i in get if lines[i].get("sku") in skus]
         return matched
 
     def conditions(self, cart: dict[str, Any]) -> dict[int, bool]:
@@ -192,9 +199,7 @@ def evaluate(promotions: PromotionSet, cart: dict[str, Any], *, money: MoneyOps,
     outcomes, shipping_left = [], _fact_number(shipping)
     for phase in PHASES:
         candidates = []
-        for index, promotion in enumerate(promotions.promotions):
-            if promotion.phase != phase:
-                continue
+        for index, promotion in promotions.by_phase[phase]:
             outcome = Outcome(promotion.name, phase)
             outcomes.append(outcome)
             if _gate(promotion, outcome, cart, held.get(index), codes, context):

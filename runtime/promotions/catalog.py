@@ -16,17 +16,13 @@ from runtime.clock import utcnow
 from runtime.pricing.types import Price
 from runtime.promotions.arithmetic import MONEY
 from runtime.promotions.facts import Buyer, PricedLine, buyer_facts, line_facts
-from runtime.promotions.live import check_stale, live_promotions
-
-
-def has_catalog_promotions(app: Flask) -> bool:
-    return any(p.phase == "catalog" for p in live_promotions(app).promotions.promotions)
+from runtime.promotions.live import LivePromotions, check_stale, live_promotions
 
 
 def discounted(session: Session, app: Flask, prices: Sequence[Price], *, channel: Channel | None,
-               actor: Actor) -> dict[tuple[int, int, str], tuple[Decimal, list[str]]]:
+               actor: Actor, live: LivePromotions | None = None) -> dict[tuple[int, int, str], tuple[Decimal, list[str]]]:
     """(variant id, quantity, currency) → (unit price after catalog promotions, their names)."""
-    live = live_promotions(app)
+    live = live if live is not None else live_promotions(app)
     check_stale(session, app, live)
     facts = line_facts(session, [PricedLine(f"{p.variant_id}:{p.quantity}:{p.unit_price.currency}", p.variant_id, 1,
                                             p.unit_price.amount) for p in prices])
@@ -35,7 +31,7 @@ def discounted(session: Session, app: Flask, prices: Sequence[Price], *, channel
     found: dict[tuple[int, int, str], tuple[Decimal, list[str]]] = {}
     for currency in sorted({p.unit_price.currency for p in prices}):
         chosen = [(p, fact) for p, fact in zip(prices, facts) if p.unit_price.currency == currency]
-        results = catalog_prices(live.promotions, [fact for _p, fact in chosen], money=MONEY, currency=currency,
+        results = catalog_prices(live.catalog, [fact for _p, fact in chosen], money=MONEY, currency=currency,
                                  scope=scope, at=utcnow(), zone=(channel.time_zone if channel else None) or "UTC",
                                  blocked=live.blocked())
         for (price, _fact), result in zip(chosen, results):

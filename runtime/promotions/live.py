@@ -43,6 +43,22 @@ class LivePromotions:
     key: tuple
     stale: dict[str, str] = field(default_factory=dict)
     stale_checked_at: float = float("-inf")
+    _phases: frozenset[str] | None = field(default=None, repr=False)
+    _catalog: PromotionSet | None = field(default=None, repr=False)
+
+    @property
+    def phases(self) -> frozenset[str]:
+        """The phases some live promotion acts in."""
+        if self._phases is None:
+            self._phases = frozenset(p.phase for p in self.promotions.promotions)
+        return self._phases
+
+    @property
+    def catalog(self) -> PromotionSet:
+        """Only the catalog-phase promotions, compiled together (what product listings evaluate)."""
+        if self._catalog is None:
+            self._catalog = PromotionSet([p for p in self.promotions.promotions if p.phase == "catalog"])
+        return self._catalog
 
     def message(self, name: str) -> str:
         """What a buyer sees for a promotion: its ``message``, never the internal name."""

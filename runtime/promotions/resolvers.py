@@ -33,11 +33,19 @@ STAFF = "promotions.read"
 PAGE_MAX = 1000
 
 
+def _live(info):
+    """The live promotions, taken once per request (every price and cart field asks)."""
+    cache = info.context.__dict__.setdefault(CACHE, {})
+    if "live" not in cache:
+        cache["live"] = live_promotions(context_of(info).app)
+    return cache["live"]
+
+
 def _priced(info, cart: Cart) -> service.Priced:
     cache = info.context.__dict__.setdefault(CACHE, {})
     if cart.id not in cache:
         ctx = context_of(info)
-        if not len(live_promotions(ctx.app).promotions):  # no promotion: nothing to read
+        if not len(_live(info).promotions):  # no promotion: nothing to read
             cache[cart.id] = (service.empty(cart.currency), cart)
             return cache[cart.id][0]
         with ctx.reads() as session:
@@ -214,7 +222,8 @@ def _catalog(info, price: Price) -> tuple[Decimal, list[str]]:
     far (the pricing module's per-request batch), then for any price it makes later."""
     ctx = context_of(info)
     key = (price.variant_id, price.quantity, price.unit_price.currency)
-    if not catalog.has_catalog_promotions(ctx.app):
+    live = _live(info)
+    if "catalog" not in live.phases:
         return price.unit_price.amount, []
     cache = info.context.__dict__.setdefault(CACHE, {}).setdefault("catalog", {})
     if key not in cache:
@@ -224,7 +233,7 @@ def _catalog(info, price: Price) -> tuple[Decimal, list[str]]:
         pending[key] = price
         wanted = [p for k, p in pending.items() if k not in cache]
         with ctx.reads() as session:
-            cache.update(catalog.discounted(session, ctx.app, wanted, channel=ctx.channel, actor=ctx.actor))
+            cache.update(catalog.discounted(session, ctx.app, wanted, channel=ctx.channel, actor=ctx.actor, live=live))
     return cache[key]
 
 
@@ -236,7 +245,7 @@ def resolve_discounted_unit_price(price: Price, info):
 @price_type.field("promotionLabel")
 def resolve_promotion_label(price: Price, info):
     names = _catalog(info, price)[1]
-    return live_promotions(context_of(info).app).message(names[0]) if names else None
+    return _live(info).message(names[0]) if names else None
 
 
 @price_type.field("promotions")
