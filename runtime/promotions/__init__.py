@@ -8,7 +8,10 @@ and ``checkout`` do, the wiring imports sit in ``init_app``).
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the definitions CLI imports runtime.promotions.arithmetic without Flask
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
