@@ -42,7 +42,6 @@ PHASES = tuple(PHASE_ACTIONS)
 ZERO = Decimal(0)
 
 # Why a promotion did not apply (``Outcome.reason``).
-NOT_LIVE = "NOT_LIVE"                    # the runtime blocked it: stale, usage limit reached…
 SCHEDULE_CLOSED = "SCHEDULE_CLOSED"
 OUT_OF_SCOPE = "OUT_OF_SCOPE"
 COUPON_REQUIRED = "COUPON_REQUIRED"
@@ -345,16 +344,26 @@ def catalog_prices(promotions: PromotionSet, variants: Sequence[dict[str, Any]],
                    currency: str, scope: dict[str, Any], at: datetime, zone: str = "UTC",
                    blocked: Mapping[str, tuple[str, str]] | None = None) -> list[tuple[Decimal, list[str]]]:
     """The catalog phase for product listings: each variant fact (a cart line fact with
-    ``unit_price``, quantity 1) → (discounted unit price, names of the promotions that set it).
-    One batch evaluation for all variants."""
-    cart = {**scope, "currency": currency, "lines": [{**fact, "quantity": 1} for fact in variants]}
-    result = evaluate(promotions, cart, money=money, at=at, zone=zone, blocked={
-        **(blocked or {}), **{p.name: (NOT_LIVE, "not a catalog promotion")
-                              for p in promotions.promotions if p.phase != "catalog"}})
+    ``unit_price``) → (discounted unit price, names of the promotions that set it, in order).
+
+    Targets are evaluated in ONE batch for all variants; each variant is then priced on its own,
+    as a one-unit cart would be (a stack group's best deal, ``stop`` and ``exclusive`` are per
+    variant, never decided by the rest of the page)."""
+    facts = [{**fact, "quantity": 1} for fact in variants]
+    context = Context(money, currency, at, zone, blocked or {}, {})
+    selected = promotions.select(facts)
+    scope_fact = {**scope, "currency": currency}
+    open_ = [(index, promotion) for index, promotion in promotions.by_phase["catalog"]
+             if _gate(promotion, Outcome(promotion.name, "catalog"), scope_fact, None, [], context)]
+    targets = {index: set(selected[(index, "target")]) for index, _promotion in open_}
     prices = []
-    for index, fact in enumerate(cart["lines"]):
-        line_id = str(fact.get("id", index))
-        unit = _fact_number(fact.get("unit_price", 0))
-        found = result.line_discounts(line_id)
-        prices.append((unit - sum((amount for _o, amount in found), ZERO), [o.name for o, _a in found]))
+    for position, fact in enumerate(facts):
+        line = _state(fact, position)
+        line.id = "0"
+        candidates = [(index, promotion, Outcome(promotion.name, "catalog")) for index, promotion in open_
+                      if position in targets[index]]
+        one = {(index, role): [0] for index, _promotion, _outcome in candidates for role in ("target", "get")}
+        _phase("catalog", candidates, [line], one, ZERO, context)
+        applied = [outcome for _index, _promotion, outcome in candidates if outcome.applied]
+        prices.append((line.unit_now, [outcome.name for outcome in applied]))
     return prices

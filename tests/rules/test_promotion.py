@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from rules.environment import Environment
 from rules.pipeline import check_source
-from rules.promotion_engine import PromotionSet, evaluate
+from rules.promotion_engine import PromotionSet, catalog_prices, evaluate
 from runtime.money import minor_units
 from runtime.promotions.arithmetic import MONEY
 
@@ -201,3 +201,20 @@ def test_conditions_read_the_customer_and_lines_of_the_cart():
     assert run([p], b2b).outcome("b2b_mugs").amount == Decimal("1.00")
     outcome = run([p], {**b2b, "customer": {"is_b2b": False}}).outcome("b2b_mugs")
     assert (outcome.reason, [f.condition for f in outcome.failures]) == ("CONDITIONS_FAILED", ["customer.is_b2b == True"])
+
+
+def test_catalog_prices_decide_each_variant_on_its_own():
+    ten = promo("ten", "phase: catalog\nstack_group: sale\naction: {type: percentage_off, percent: 10}")
+    three = promo("three", "phase: catalog\nstack_group: sale\naction: {type: amount_off, amount: {EUR: 3}}")
+    web = promo("web_only", "phase: catalog\nscope: {channels: [web]}\ntarget: {brands: [acme]}\n"
+                            "action: {type: fixed_price, price: {EUR: '1.00'}}")
+    variants = [{"id": "a", "sku": "A", "unit_price": 10}, {"id": "b", "sku": "B", "unit_price": 50},
+                {"id": "c", "sku": "C", "brand": "acme", "unit_price": 20}]
+    found = catalog_prices(PromotionSet([ten, three, web]), variants, money=MONEY, currency="EUR",
+                           scope={"channel": "web"}, at=AT)
+    # in group sale the best deal is per variant: 3.00 off 10, 10 % off 50; on the acme one 3.00 off
+    # (better than 2.00) applies first by name, then the fixed price
+    assert found == [(Decimal("7.00"), ["three"]), (Decimal("45.00"), ["ten"]),
+                     (Decimal("1.00"), ["three", "web_only"])]
+    assert catalog_prices(PromotionSet([web]), variants[2:], money=MONEY, currency="EUR", scope={"channel": "b2b"},
+                          at=AT) == [(Decimal("20"), [])]
