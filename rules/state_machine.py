@@ -85,6 +85,8 @@ class StateMachine:
     entity: str | None = None
     #: Declared context fields (name → type name of :data:`CONTEXT_TYPES`) guards may read.
     context: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: Removed state → the state its live entities move to when this revision is published.
+    moves: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
@@ -202,10 +204,17 @@ def compile_state_machine(doc: ParsedDefinition, env: Environment) -> StateMachi
                    for t in transitions.values())
     if len(initials) == 1 and not dangling:
         _check_reachable(doc, initials[0], names, transitions)
+    moves = dict(data.get("moves") or {})
+    for removed, target in moves.items():
+        if removed in states:
+            doc.report(f"/moves/{removed}", f"state {removed!r} is still a state of this machine; moves name "
+                       "removed states only", key=True)
+        if target not in states:
+            doc.report(f"/moves/{removed}", f"unknown state {target!r}", hint(target, names))
     if doc.errors:
         return None
     return StateMachine(doc.name, initials[0], tuple(names), finals, transitions,
-                        tuple(timers), entity, context)
+                        tuple(timers), entity, context, moves)
 
 
 def _guard_fact(doc, env, entity, context) -> tuple[Environment, str | None]:

@@ -13,6 +13,7 @@ from rules.pipeline import Checked, check_source
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from runtime.definitions import stranding
 from runtime.definitions.models import DefinitionRevision
 from runtime.definitions.revisions import all_live, history, live
 from runtime.errors import BusinessError, BusinessErrors
@@ -105,7 +106,21 @@ def publish(
         session, definition.kind, definition.name, source, definition.checksum,
         author=author, note=note, origin=origin or path,
     )
+    _refuse_or_move_stranded(session, definition.compiled if definition.kind == "state_machine" else None,
+                             current, env, row.revision)
     return row, True
+
+
+def _refuse_or_move_stranded(session: Session, machine, current: DefinitionRevision | None, env: Environment,
+                             revision: int) -> None:
+    """The stranded-entity rule (:mod:`runtime.definitions.stranding`) for a state machine revision."""
+    if machine is None:
+        return
+    live_states = None
+    if current is not None:
+        previous = check(current.source, env, f"{current.kind}/{current.name}@{current.revision}").definition
+        live_states = set(previous.compiled.states) if previous is not None else None
+    stranding.apply(session, machine, live_states, revision)
 
 
 def rollback(
@@ -130,4 +145,7 @@ def rollback(
         session, kind, name, target.source, target.checksum, author=author,
         note=note or f"rollback to revision {revision}", origin=target.origin, rolled_back_from=revision,
     )
+    if kind == "state_machine":
+        compiled = check(target.source, env, f"{kind}/{name}@{revision}").definition.compiled
+        _refuse_or_move_stranded(session, compiled, current, env, row.revision)
     return row, True
