@@ -212,14 +212,15 @@ class LineState:
 
 
 def unit_amount(action: Action, unit: Decimal, currency: str, money: MoneyOps) -> Decimal:
-    """The catalog phase: the discount on one unit priced ``unit`` (never below 0 or above it)."""
+    """The catalog phase: the discount on one unit priced ``unit`` (never below 0 or above it),
+    rounded to the currency."""
     if action.type == "percentage_off":
-        found = money.round(unit * action.percent / HUNDRED, currency)
+        found = unit * action.percent / HUNDRED
     elif action.type == "amount_off":
         found = action.amount[currency]
     else:  # fixed_price
         found = unit - action.price[currency]
-    return min(max(found, Decimal(0)), unit)
+    return money.round(min(max(found, Decimal(0)), unit), currency)
 
 
 def line_amounts(action: Action, lines: Sequence[LineState], selected: Sequence[int], get: Sequence[int],

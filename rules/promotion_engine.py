@@ -97,14 +97,19 @@ class PromotionSet:
             for slot, found in zip(self._line_slots, np.split(columns, bounds)):
                 matched[slot] = found.tolist()
         everything = list(range(len(lines)))
+        listed = _ListIndex(lines)
         for index, promotion in enumerate(self.promotions):
             target = matched.get((index, "target"), everything)
             if promotion.target.has_lists:
-                target = [i for i in target if promotion.target.lists_match(lines[i])]
+                allowed = listed.matching(promotion.target.skus, promotion.target.categories, promotion.target.brands)
+                target = [i for i in target if i in allowed]
             matched[(index, "target")] = target
             skus = promotion.action.get_skus
             get = matched.get((index, "get"), everything if skus else [])
-            matched[(index, "get")] = get if skus is None else [i for i in get if lines[i].get("sku") in skus]
+            if skus is not None:
+                allowed = listed.matching(skus, None, None)
+                get = [i for i in get if i in allowed]
+            matched[(index, "get")] = get
         return matched
 
     def conditions(self, cart: dict[str, Any]) -> dict[int, bool]:
@@ -114,6 +119,29 @@ class PromotionSet:
         self.evaluations += 1
         masks = self.carts.evaluate([cart]).masks
         return {index: bool(mask[0]) for index, mask in zip(self._conditions, masks)}
+
+
+class _ListIndex:
+    """Lines by SKU, category (a line's category and its ancestors) and brand: a promotion's
+    reference lists are looked up, not compared with every line."""
+
+    def __init__(self, lines: Sequence[dict[str, Any]]):
+        self.by: dict[str, dict[Any, set[int]]] = {"sku": {}, "category": {}, "brand": {}}
+        for position, line in enumerate(lines):
+            self.by["sku"].setdefault(line.get("sku"), set()).add(position)
+            self.by["brand"].setdefault(line.get("brand"), set()).add(position)
+            for category in {line.get("category"), *(line.get("categories") or ())}:
+                self.by["category"].setdefault(category, set()).add(position)
+
+    def matching(self, skus, categories, brands) -> set[int]:
+        """The lines every given list admits (``None``: that list does not restrict)."""
+        found: set[int] | None = None
+        for key, values in (("sku", skus), ("category", categories), ("brand", brands)):
+            if values is None:
+                continue
+            admitted = set().union(*(self.by[key].get(value, ()) for value in values))
+            found = admitted if found is None else found & admitted
+        return found if found is not None else set()
 
 
 @dataclass
@@ -335,7 +363,7 @@ def _amounts(phase: str, promotion: Promotion, index: int, lines: list[LineState
         for i in target:
             unit = unit_amount(action, lines[i].unit_now, currency, money) * lines[i].quantity
             if unit > 0:
-                found[i] = money.round(min(unit, lines[i].remaining), currency)
+                found[i] = min(unit, lines[i].remaining)  # both already in the currency's units
         return found, ZERO
     return line_amounts(action, lines, target, selected[(index, "get")], currency, money), ZERO
 
