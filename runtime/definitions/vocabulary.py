@@ -30,13 +30,12 @@ from rules.kinds import kind_names
 from runtime.config import ROOT, Settings
 
 #: Bump when the file's layout changes.
-FORMAT = 1
+FORMAT = 2
 #: Folders of this project whose files decide what definitions may name.
 INPUT_FOLDERS = ("runtime", "rules", "schemas", "definitions", "extensions")
 INPUT_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".graphql")
 #: The entry-point group packs are installed under (``runtime/packs/discovery.py``).
 PACK_ENTRY_POINTS = "vectis.extensions"
-_NAME_SETS = ("effects", "permissions", "currencies", "packs", "tender_types", "roles")
 
 
 class Uncacheable(Exception):
@@ -123,17 +122,20 @@ def load(settings: Settings) -> tuple[Environment, list[tuple[Path, str]]] | Non
 
 
 def _dump(env: Environment) -> dict[str, Any]:
+    """Each field tagged by what it holds, so a field added later (a set of names) keeps too."""
     out: dict[str, Any] = {}
     for spec in dataclasses.fields(env):
         value = getattr(env, spec.name)
-        if spec.name in _NAME_SETS:
-            out[spec.name] = None if value is None else sorted(value)
+        if value is None:
+            out[spec.name] = None
+        elif isinstance(value, (frozenset, set)):
+            out[spec.name] = {"names": sorted(value)}
         elif spec.name == "predicate_functions":
-            out[spec.name] = {name: function is not None for name, function in value.items()}
-        elif spec.name == "facts":
-            out[spec.name] = value.schemas
+            out[spec.name] = {"functions": {name: function is not None for name, function in value.items()}}
+        elif isinstance(value, FactCatalog):
+            out[spec.name] = {"facts": value.schemas}
         else:
-            out[spec.name] = _reference(value)
+            out[spec.name] = {"object": _reference(value)}
     return out
 
 
@@ -152,18 +154,18 @@ def _load(data: dict[str, Any], settings: Settings) -> Environment:
     values: dict[str, Any] = {}
     for spec in dataclasses.fields(Environment):
         value = data[spec.name]
-        if spec.name in _NAME_SETS:
-            values[spec.name] = None if value is None else frozenset(value)
-        elif spec.name == "predicate_functions":
-            values[spec.name] = {name: _Deferred(name, settings) if callable_ else None
-                                 for name, callable_ in value.items()}
-        elif spec.name == "facts":
-            values[spec.name] = FactCatalog(value)
-        elif value is not None:
-            module, _, attribute = value.partition(":")
-            values[spec.name] = getattr(importlib.import_module(module), attribute)
-        else:
+        if value is None:
             values[spec.name] = None
+        elif "names" in value:
+            values[spec.name] = frozenset(value["names"])
+        elif "functions" in value:
+            values[spec.name] = {name: _Deferred(name, settings) if callable_ else None
+                                 for name, callable_ in value["functions"].items()}
+        elif "facts" in value:
+            values[spec.name] = FactCatalog(value["facts"])
+        else:
+            module, _, attribute = value["object"].partition(":")
+            values[spec.name] = getattr(importlib.import_module(module), attribute)
     return Environment(**values)
 
 
