@@ -9,6 +9,7 @@ matched, so one postal range can be reused under two regions without a false hit
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,8 +27,27 @@ PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK
 SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE
 YT ZA ZM ZW""".split())
 
+#: ISO 3166-2 subdivisions of the countries whose regions tax on their own; a region elsewhere is
+#: checked for its form (``XX-ABC``) only.
+ISO_REGIONS = {
+    "US": frozenset(f"US-{code}" for code in """AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI
+        MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR UM
+        VI""".split()),
+    "CA": frozenset(f"CA-{code}" for code in "AB BC MB NB NL NS NT NU ON PE QC SK YT".split()),
+}
+_REGION_FORM = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
 #: EU member states: VAT reverse charge applies between businesses of two of them.
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+
+
+def region_problem(country: str, region: str) -> str | None:
+    """Why ``region`` is not an ISO 3166-2 subdivision of ``country``, or ``None`` if it is."""
+    if not _REGION_FORM.match(region) or not region.startswith(country + "-"):
+        return f"{region!r} is not an ISO 3166-2 region of {country} (like {country}-XX)"
+    if country in ISO_REGIONS and region not in ISO_REGIONS[country]:
+        return f"{region!r} is not a region of {country}"
+    return None
 
 
 class AddressError(ValueError):
@@ -60,8 +80,8 @@ class Jurisdiction:
             raise ValueError(f"country: {self.country!r} is not an ISO 3166-1 alpha-2 code")
         if self.level != "country" and not self.region:
             raise ValueError(f"region: a {self.level} needs its ISO 3166-2 region")
-        if self.region and not self.region.startswith(self.country + "-"):
-            raise ValueError(f"region: {self.region!r} is not a region of {self.country}")
+        if self.region and (problem := region_problem(self.country, self.region)):
+            raise ValueError(f"region: {problem}")
 
     def contains_postal(self, postal: str) -> bool:
         return any(len(low) == len(postal) and low <= postal <= high for low, high in self.postal)
@@ -103,20 +123,20 @@ class Geography:
 
     def resolve(self, address: Mapping[str, object]) -> list[Jurisdiction]:
         """The jurisdictions ``address`` lies in, widest first. Reads ``country`` (ISO 3166-1),
-        ``region`` (``WA`` or ``US-WA``), ``postalCode`` and ``city``. An unknown country, or a
-        region unknown in a country whose regions are known, raises :class:`AddressError`."""
+        ``region`` (``WA`` or ``US-WA``), ``postalCode`` and ``city``. An unknown country or region
+        (ISO 3166), or no region where the table taxes by region, raises :class:`AddressError`."""
         country = str(address.get("country") or "").strip().upper()
         if country not in ISO_COUNTRIES:
             raise AddressError("address.country", f"{country or '(empty)'!r} is not an ISO 3166-1 country code")
         found = [self._countries[country]] if country in self._countries else []
         raw_region = str(address.get("region") or "").strip().upper()
         region = raw_region if raw_region.startswith(country + "-") else f"{country}-{raw_region}" if raw_region else ""
+        if region and (problem := region_problem(country, region)):
+            raise AddressError("address.region", problem)
+        if not region and self.has_regions(country):
+            raise AddressError("address.region", f"required: {country} taxes by region")
         if region in self._regions:
             found.append(self._regions[region])
-        elif self.has_regions(country):
-            known = sorted(code for code in self._regions if code.startswith(country + "-"))
-            raise AddressError("address.region", f"{raw_region or '(empty)'!r} is not a known region of {country} "
-                               f"(known: {', '.join(known)})")
         postal = str(address.get("postalCode") or address.get("postal_code") or "").strip().split("-")[0]
         city = str(address.get("city") or "").strip().casefold()
         for below in self._below.get(region, ()):

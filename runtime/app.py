@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     app.extensions["vectis.db"] = database
 
     from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines, tenders
+    from runtime import tax
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     labels.init_app(app)  # the label index job and its after-commit triggers
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
+    tax.init_app(app)  # the tax checkout stages (400, 820)
 
     if web:
         _mount_web_uis(app)

@@ -69,6 +69,7 @@ LAZY_COMMANDS = {
     "definitions": ("runtime.definitions.cli:definitions", "Check, publish and roll back definitions."),
     "worker": ("runtime.jobs.cli:worker_command", "Run jobs from Redis queues."),
     "cron": ("runtime.jobs.cli:cron_command", "Enqueue periodic jobs on schedule (run exactly one of these per Redis)."),
+    "tax": ("runtime.tax.cli:tax", "Tax jurisdictions and rate tables."),
 }
 
 

@@ -73,6 +73,9 @@ class CheckoutErrorCode(str, Enum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     NO_OWNER = "NO_OWNER"
+    #: Tax (``runtime.tax``): the destination cannot be placed in the tax tables, or the provider failed.
+    TAX_ADDRESS_INVALID = "TAX_ADDRESS_INVALID"
+    TAX_PROVIDER_FAILED = "TAX_PROVIDER_FAILED"
 
 
 _CODES = {code.value for code in CheckoutErrorCode}

@@ -9,7 +9,7 @@ rolls the whole checkout back. Stages run by ascending ``position`` (then name).
 100   pricing         re-price every line; a changed price is applied and noted
 200   (promotions)    reserved for the promotions issue
 300   shipping        quote again; the chosen method must still be offered
-400   (tax)           reserved for the tax issue
+400   tax             tax per line and on shipping (``runtime.tax``), after promotions
 800   order           build the :class:`OrderDraft` and create the order
 900   payment         authorize (and capture) through the channel's gateway
 ====  ==============  =====================================================================
@@ -58,6 +58,8 @@ class Checkout:
     shipping_total: Money | None = None
     discount_total: Money | None = None
     tax_total: Money | None = None
+    #: Prices include the tax (stage 400 on a tax-inclusive channel): the total does not add it.
+    tax_included: bool = False
     draft: Any = None
     order: Any = None
     payment: Any = None
@@ -73,7 +75,8 @@ class Checkout:
 
     @property
     def total(self) -> Money:
-        total = self.subtotal + (self.shipping_total or self.money(0)) + (self.tax_total or self.money(0))
+        tax = self.money(0) if self.tax_included else (self.tax_total or self.money(0))
+        total = self.subtotal + (self.shipping_total or self.money(0)) + tax
         return total - (self.discount_total or self.money(0))
 
     def note(self, stage: str, **values: Any) -> None:

@@ -35,6 +35,7 @@ CORE_MODULES = (
     "runtime.inventory",
     "runtime.promotions",
     "runtime.tenders",
+    "runtime.tax",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

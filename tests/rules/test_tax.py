@@ -65,7 +65,14 @@ def test_unknown_country_and_region_are_refused_naming_the_field():
     assert str(country.value) == "address.country: 'XX' is not an ISO 3166-1 country code"
     with pytest.raises(AddressError) as region:
         GEO.resolve({"country": "US", "region": "ZZ"})
-    assert str(region.value) == "address.region: 'ZZ' is not a known region of US (known: US-OR, US-WA)"
+    assert str(region.value) == "address.region: 'US-ZZ' is not a region of US"
+    with pytest.raises(AddressError) as missing:
+        GEO.resolve({"country": "US", "postalCode": "98101"})
+    assert str(missing.value) == "address.region: required: US taxes by region"
+
+
+def test_a_region_with_no_table_resolves_to_the_country_only():
+    assert [j.code for j in GEO.resolve({"country": "US", "region": "TX", "postalCode": "98101"})] == ["US"]
 
 
 def test_a_country_with_no_jurisdictions_resolves_to_none():
