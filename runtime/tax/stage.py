@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
+from rules.tax_rule import Classification
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
@@ -23,6 +25,7 @@ from runtime.clock import utcnow
 from runtime.orders.models import OrderLine
 from runtime.promotions.stage import PRICED
 from runtime.tax import service
+from runtime.tax.classes import classes
 from runtime.tax.models import OrderTaxLine
 
 #: Where stage 400 leaves its quote for stage 820 (the transaction's session info).
@@ -30,17 +33,22 @@ QUOTE = "vectis.tax.quote"
 GRAMS_PER_KG = Decimal(1000)
 
 
-def charge_lines(lines: Iterable[CartLine], variants: dict[int, tuple[Any, Any]], priced) -> list[service.ChargeLine]:
-    """Each cart line at what the buyer pays for it: its total less its discounts."""
+def charge_lines(lines: Iterable[CartLine], variants: dict[int, tuple[Any, Any]], priced,
+                 classified: dict[str, Classification] | None = None) -> list[service.ChargeLine]:
+    """Each cart line at what the buyer pays for it (its total less its discounts), in the class
+    the tax rules gave it."""
     out = []
+    classified = classified or {}
     for line in lines:
+        found = classified.get(str(line.id))
         variant = variants.get(line.variant_id, (None, None))[0]
         discount = priced.line_discount(str(line.id)) if priced is not None else Decimal(0)
         weight = Decimal(variant.weight_grams or 0) * line.quantity / GRAMS_PER_KG if variant is not None else Decimal(0)
         volume = Decimal(str((variant.attributes or {}).get("volume_liters", 0))) * line.quantity \
             if variant is not None else Decimal(0)
         out.append(service.ChargeLine(str(line.id), Decimal(line.line_total) - discount, line.quantity,
-                                      volume=volume, weight=weight))
+                                      found.tax_class if found else "standard", found.excise_category if found else None,
+                                      volume, weight, (found.rule or found.excise_rule) if found else None))
     return out
 
 
@@ -52,10 +60,12 @@ def vat_number(session: Session, cart: Cart) -> str | None:
 def quote_cart(session: Session, cart: Cart, lines: list[CartLine], variants: dict, priced,
                shipping: Decimal | None) -> service.TaxQuote:
     paid_shipping = None if shipping is None else shipping - (priced.shipping_discount if priced is not None else 0)
-    return service.quote(session, channel_id=cart.channel_id, currency=cart.currency,
-                         address=service.destination(cart.shipping_address, cart.billing_address),
-                         lines=charge_lines(lines, variants, priced), shipping=paid_shipping,
-                         vat_number=vat_number(session, cart))
+    address = service.destination(cart.shipping_address, cart.billing_address)
+    number = vat_number(session, cart)
+    classified = classes(session, current_app, cart, lines, address, number, utcnow())
+    return service.quote(session, channel_id=cart.channel_id, currency=cart.currency, address=address,
+                         lines=charge_lines(lines, variants, priced, classified), shipping=paid_shipping,
+                         vat_number=number)
 
 
 def tax(checkout: Checkout) -> None:

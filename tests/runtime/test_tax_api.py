@@ -161,3 +161,35 @@ def test_channel_tax_settings_need_channels_manage_and_refuse_bad_values(app, cl
                                     "sellerCountry": "AT"}, "errors": []}
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert [(s.prices_include_tax, s.rounding) for s in rows(app, ChannelTaxSettings)] == [(True, "total")]
+
+
+PUBLISH = ("mutation($source: String!) { publishDefinition(source: $source) { definition { revision } "
+           "errors { code message } } }")
+MUGS_REDUCED = """kind: tax_rule
+name: mugs_reduced
+description: Mugs take the reduced rate (a test rule).
+when: {line.sku: MUG-1}
+set: {tax_class: reduced}
+examples:
+  - given: {line: {sku: MUG-1}}
+    expect: {applies: true, tax_class: reduced}
+"""
+
+
+def test_a_published_tax_rule_sets_the_class_and_the_explain_and_order_name_it(app, client):
+    taxed_store(app)
+    merchandiser = signed_in(app, client, "merchandiser")
+    published = post(client, PUBLISH, {"source": MUGS_REDUCED}, merchandiser)["data"]["publishDefinition"]
+    assert published == {"definition": {"revision": 1}, "errors": []}
+    cart = ready(client, BERLIN)
+
+    shown = post(client, CART, {"id": cart})["data"]["cart"]
+    placed = post(client, PLACE, {"id": cart, "key": "tax-rule"})["data"]["placeOrder"]
+
+    # mugs 7 % of 18.00 = 1.26; shipping stays standard: 19 % of 4.90 = 0.931 → 0.93
+    assert shown["taxTotal"] == {"amount": "2.19"}
+    assert [(e["taxClass"], e["rule"], [t["rate"] for t in e["taxes"]]) for e in shown["taxExplain"]] == [
+        ("reduced", "mugs_reduced@1", ["0.07"]), ("standard", None, ["0.19"])]
+    assert [(t["kind"], t["taxClass"], t["amount"]["amount"]) for t in placed["order"]["taxLines"]] == [
+        ("line", "reduced", "1.26"), ("shipping", "standard", "0.93")]
+    assert rows(app, OrderTaxLine)[0].rule == "mugs_reduced@1"
