@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
 
     from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines, tenders
     from runtime import tax
+    from runtime import approvals
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
     tax.init_app(app)  # the tax checkout stages (400, 820)
+    approvals.init_app(app)  # the approvals gate stage (650)
 
     if web:
         _mount_web_uis(app)

@@ -76,6 +76,10 @@ class CheckoutErrorCode(str, Enum):
     #: Tax (``runtime.tax``): the destination cannot be placed in the tax tables, or the provider failed.
     TAX_ADDRESS_INVALID = "TAX_ADDRESS_INVALID"
     TAX_PROVIDER_FAILED = "TAX_PROVIDER_FAILED"
+    #: An approval route selects the cart and it has no approved request (runtime.approvals).
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
+    #: The grand total moved beyond the route's tolerance since it was approved: back for approval.
+    APPROVAL_PRICE_DRIFT = "APPROVAL_PRICE_DRIFT"
 
 
 _CODES = {code.value for code in CheckoutErrorCode}

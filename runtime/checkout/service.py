@@ -84,7 +84,8 @@ def place_order(session: Session, actor: Actor, token: str, key: str, *, base_cu
             raise BusinessError(Code.IDEMPOTENCY_KEY_REUSED, "idempotencyKey: already used for an order of another "
                                 "cart; use a new key per checkout", field="idempotencyKey")
         return existing
-    carts.require_active(cart)
+    if cart.state not in ("approved", "cart_approved_blocked_inventory"):  # approved B2B carts (runtime.approvals)
+        carts.require_active(cart)
     if not cart.email and actor.user_id is not None and actor.user_id == cart.user_id and actor.email:
         cart.email = actor.email  # a signed-in buyer's own address
     lines = cart_lines.cart_lines(session, cart)

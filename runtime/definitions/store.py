@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from enum import Enum
 
+from flask import current_app, has_app_context
 from rules.environment import Environment
 from rules.errors import AuthorError
 from rules.pipeline import Checked, check_source
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from runtime.definitions import stranding
 from runtime.definitions.models import DefinitionRevision
 from runtime.definitions.revisions import all_live, history, live
 from runtime.errors import BusinessError, BusinessErrors
 
 __all__ = ["all_live", "author_error", "check", "history", "live", "publish", "rollback"]
+
+
+#: ``app.extensions`` key: functions ``hook(session, definition, live_before, revision, env)`` run
+#: inside the publish (or rollback) transaction once a revision is live; one refuses by raising a
+#: :class:`BusinessError` (the state machines' stranded-entity rule fills it).
+PUBLISH_HOOKS = "vectis.definitions.publish_hooks"
 
 
 class DefinitionErrorCode(str, Enum):
@@ -106,21 +112,15 @@ def publish(
         session, definition.kind, definition.name, source, definition.checksum,
         author=author, note=note, origin=origin or path,
     )
-    _refuse_or_move_stranded(session, definition.compiled if definition.kind == "state_machine" else None,
-                             current, env, row.revision)
+    _run_hooks(session, definition, current, row.revision, env)
     return row, True
 
 
-def _refuse_or_move_stranded(session: Session, machine, current: DefinitionRevision | None, env: Environment,
-                             revision: int) -> None:
-    """The stranded-entity rule (:mod:`runtime.definitions.stranding`) for a state machine revision."""
-    if machine is None:
-        return
-    live_states = None
-    if current is not None:
-        previous = check(current.source, env, f"{current.kind}/{current.name}@{current.revision}").definition
-        live_states = set(previous.compiled.states) if previous is not None else None
-    stranding.apply(session, machine, live_states, revision)
+def _run_hooks(session: Session, definition, current: DefinitionRevision | None, revision: int,
+               env: Environment) -> None:
+    if has_app_context():
+        for hook in current_app.extensions.get(PUBLISH_HOOKS, ()):
+            hook(session, definition, current, revision, env)
 
 
 def rollback(
@@ -145,7 +145,5 @@ def rollback(
         session, kind, name, target.source, target.checksum, author=author,
         note=note or f"rollback to revision {revision}", origin=target.origin, rolled_back_from=revision,
     )
-    if kind == "state_machine":
-        compiled = check(target.source, env, f"{kind}/{name}@{revision}").definition.compiled
-        _refuse_or_move_stranded(session, compiled, current, env, row.revision)
+    _run_hooks(session, check(target.source, env, f"{kind}/{name}@{revision}").definition, current, row.revision, env)
     return row, True

@@ -36,6 +36,7 @@ CORE_MODULES = (
     "runtime.promotions",
     "runtime.tenders",
     "runtime.tax",
+    "runtime.approvals",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

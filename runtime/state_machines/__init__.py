@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from runtime.definitions.store import PUBLISH_HOOKS
 from runtime.state_machines.bindings import Binding, bind, bindings
 from runtime.state_machines.effects import Effect, EffectCall
 from runtime.state_machines.service import (
@@ -23,6 +24,7 @@ from runtime.state_machines.service import (
     fire,
     history,
 )
+from runtime.state_machines.stranding import on_publish
 
 __all__ = [
     "TIMER", "Binding", "Effect", "EffectCall", "Fired", "Option", "StateMachineErrorCode",
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
     from runtime.state_machines.sweep import SWEEP_INTERVAL_SECONDS, sweep_state_machine_timers
 
     bindings(app)
+    app.extensions.setdefault(PUBLISH_HOOKS, []).append(on_publish)  # the stranded-entity rule
     register_periodic_job(app.extensions["vectis.registry"], "state_machine_timers",
                           sweep_state_machine_timers, interval=SWEEP_INTERVAL_SECONDS,
                           description="Move entities whose timed state expired (every machine)")

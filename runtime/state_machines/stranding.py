@@ -12,12 +12,15 @@ from __future__ import annotations
 from enum import Enum
 
 from flask import current_app, has_app_context
+from rules.environment import Environment
+from rules.pipeline import Definition, check_source
 from rules.state_machine import StateMachine
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlmodel import Session
 
 from runtime.clock import utcnow
 from runtime.errors import BusinessError
+from runtime.definitions.models import DefinitionRevision
 from runtime.state_machines.bindings import ENTERED_AT, STATE, Binding, bindings
 from runtime.state_machines.models import StateTransition
 
@@ -46,6 +49,19 @@ def held(session: Session, machine: str, states: set[str]) -> dict[str, int]:
                                             .group_by(column)):
             counts[state] = counts.get(state, 0) + count
     return counts
+
+
+def on_publish(session: Session, definition: Definition, live_before: DefinitionRevision | None, revision: int,
+               env: Environment) -> None:
+    """The publish hook (``runtime.definitions.store.PUBLISH_HOOKS``): state machines only."""
+    if definition is None or definition.kind != "state_machine":
+        return
+    live_states = None
+    if live_before is not None:
+        previous = check_source(live_before.source, f"{live_before.kind}/{live_before.name}@{live_before.revision}",
+                                env).definition
+        live_states = set(previous.compiled.states) if previous is not None else None
+    apply(session, definition.compiled, live_states, revision)
 
 
 def apply(session: Session, draft: StateMachine, live_states: set[str] | None, revision: int) -> dict[str, int]:

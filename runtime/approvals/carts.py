@@ -1,0 +1,195 @@
+"""Cart approvals on top of the generic core: live ``approval_route`` definitions selected over the
+cart fact, the cart machine's approval states, rejections as ``CartRejectionEvent`` rows, events.
+
+The cart machine follows the request: the ``payment`` phase or any phase after the first is
+``pending_payment_approval``, the first (``cart``) phase ``pending_cart_approval``; the last approval moves the cart to ``approved``. A rejection, a
+withdrawal or an expiry returns it to ``active`` for the buyer to edit and resubmit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from rules.approval_route import ApprovalRoute, Plan, RouteExplanation, combine, explain, select as select_routes
+from sqlmodel import Session, select
+
+from runtime.approvals import core
+from runtime.approvals.core import ApprovalErrorCode as Code
+from runtime.approvals.models import EXPIRED, PENDING, SUPERSEDED, WITHDRAWN, ApprovalRequest, CartRejectionEvent
+from runtime.auth.permissions import Actor
+from runtime.carts import service as carts
+from runtime.carts.lines import cart_lines
+from runtime.carts.models import Cart
+from runtime.channels.models import Channel
+from runtime.definitions.live import live_definitions
+from runtime.errors import BusinessError
+from runtime.events.outbox import emit
+from runtime.promotions.facts import Buyer, PricedLine, cart_fact, number
+from runtime.state_machines import fire
+
+SUBJECT = "cart"
+KIND = "approval_route"
+#: Cart states while a request is pending, by phase position.
+FIRST_PHASE_STATE, LATER_PHASE_STATE = "pending_cart_approval", "pending_payment_approval"
+PENDING_STATES = (FIRST_PHASE_STATE, LATER_PHASE_STATE)
+
+
+@dataclass(frozen=True)
+class Routing:
+    plan: Plan
+    revisions: dict[str, int]
+    explanations: list[RouteExplanation]
+    fact: dict[str, Any]
+
+
+def fact_of(session: Session, cart: Cart) -> dict[str, Any]:
+    """The cart fact routes read: the promotion engine's, plus the grand total."""
+    lines = [PricedLine(str(line.id), line.variant_id, line.base_quantity, line.unit_price)
+             for line in cart_lines(session, cart)]
+    channel = session.get(Channel, cart.channel_id)
+    buyer = Buyer(customer_id=cart.customer_id, account_id=cart.account_id, user_id=cart.user_id, email=cart.email)
+    fact = cart_fact(session, channel=channel, currency=cart.currency, lines=lines, buyer=buyer, cart_id=str(cart.id))
+    fact["total"] = number(cart.total)
+    return fact
+
+
+def routing(session: Session, cart: Cart, requester_roles: frozenset[str]) -> Routing:
+    live = live_definitions(current_app).all(KIND)
+    routes: list[ApprovalRoute] = [d.compiled for d in live]
+    fact = fact_of(session, cart)
+    plan = combine(select_routes(routes, fact, requester_roles))
+    return Routing(plan, {d.name: d.revision for d in live}, explain(routes, fact, requester_roles), fact)
+
+
+def step_event(session: Session, request: ApprovalRequest, step: str, actor: str, **extra: Any) -> None:
+    payload = {"request_id": str(request.id), "subject_type": SUBJECT, "subject_id": str(request.subject_id),
+               "step": step, "actor": actor, "status": request.status, **extra}
+    if request.account_id is not None:
+        payload["account_id"] = str(request.account_id)
+    emit(session, "approval.step", payload, key=str(request.subject_id))
+
+
+def fault(session: Session, request: ApprovalRequest, code: str, reason: str, phase: str) -> None:
+    """Keep the fault on the request (shown on the cart) and emit ``workflow.fault``."""
+    request.fault = {"code": code, "reason": reason, "phase": phase}
+    session.add(request)
+    payload = {"subject_type": SUBJECT, "subject_id": str(request.subject_id), "request_id": str(request.id),
+               "phase": phase, "code": code, "reason": reason}
+    if request.account_id is not None:
+        payload["account_id"] = str(request.account_id)
+    emit(session, "workflow.fault", payload, key=str(request.subject_id))
+
+
+def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
+    text = core.check_note(note, "note")
+    cart = carts.load_cart(session, actor, token, lock=True)
+    if actor.user_id is None or cart.user_id != actor.user_id:
+        raise BusinessError(Code.NOT_FOUND, f"cartId: no cart {token!r} of yours to submit", field="cartId")
+    carts.require_active(cart)
+    routed = routing(session, cart, actor.roles)
+    if not routed.plan.required:
+        raise BusinessError(Code.APPROVAL_NOT_REQUIRED, "cartId: no approval route applies to this cart; place it",
+                            field="cartId")
+    previous = core.latest(session, SUBJECT, cart.id, lock=True)
+    if previous is not None and previous.status == PENDING:
+        core.close(session, previous, SUPERSEDED, "resubmitted")
+    fire(session, cart, "submit_for_approval", actor)
+    request = core.open_request(session, subject_type=SUBJECT, subject_id=cart.id, account_id=cart.account_id,
+                                requester=actor, plan=core.plan_document(routed.plan, routed.revisions),
+                                amount=cart.total, currency=cart.currency, subject_version=cart.version, note=text)
+    follow_phase(session, cart, request, actor)
+    step_event(session, request, "submitted", actor.label, phase=request.current_phase, note=text,
+           routes=list(routed.plan.routes))
+    return cart
+
+
+def follow_phase(session: Session, cart: Cart, request: ApprovalRequest, actor) -> None:
+    """Move the cart's state to match the request's current phase."""
+    names = [p["name"] for p in request.plan["phases"]]
+    current = request.current_phase
+    later = current is not None and (current == "payment" or names.index(current) > 0)
+    if later and cart.state == FIRST_PHASE_STATE:
+        fire(session, cart, "approve_cart_phase", actor)
+
+
+def _approver_cart(session: Session, actor: Actor, token: str) -> tuple[Cart, ApprovalRequest]:
+    """The cart and its latest request, locked, if ``actor`` may see it; NOT_FOUND otherwise (an
+    approver of another account learns nothing, not even that the cart exists)."""
+    if actor.user_id is None:
+        raise BusinessError(Code.NOT_FOUND, f"cartId: no cart {token!r}", field="cartId")
+    cart = session.exec(select(Cart).where(Cart.token == str(token)).with_for_update()).first()
+    request = core.latest(session, SUBJECT, cart.id, lock=True) if cart is not None else None
+    if cart is None or request is None or not core.may_see(request, actor):
+        raise BusinessError(Code.NOT_FOUND, f"cartId: no cart {token!r} awaiting your approval", field="cartId")
+    return cart, request
+
+
+def approve(session: Session, actor: Actor, token: str, note: Any) -> Cart:
+    text = core.check_note(note, "note")
+    cart, request = _approver_cart(session, actor, token)
+    decided = core.decide(session, request, actor, approve=True, note=text)
+    if decided.phase_completed and decided.next_phase is None:
+        fire(session, cart, "approve", actor)  # the amount approved is the one submitted (lines are locked)
+    elif decided.phase_completed:
+        follow_phase(session, cart, request, actor)
+    step_event(session, request, "approved", actor.label, phase=decided.decision.phase, tier=decided.decision.tier,
+           note=text, phase_completed=decided.phase_completed)
+    return cart
+
+
+def reject(session: Session, actor: Actor, token: str, reason: Any) -> Cart:
+    text = core.check_note(reason, "reason", required=True)
+    cart, request = _approver_cart(session, actor, token)
+    decided = core.decide(session, request, actor, approve=False, note=text)
+    session.add(CartRejectionEvent(cart_id=cart.id, request_id=request.id, phase=decided.decision.phase,
+                                   tier=decided.decision.tier, user_id=actor.user_id, email=actor.email, reason=text))
+    fire(session, cart, "reject", actor)
+    step_event(session, request, "rejected", actor.label, phase=decided.decision.phase, tier=decided.decision.tier,
+           note=text)
+    return cart
+
+
+def withdraw(session: Session, actor: Actor, token: str) -> Cart:
+    cart = carts.load_cart(session, actor, token, lock=True)
+    request = core.latest(session, SUBJECT, cart.id, lock=True)
+    if actor.user_id is None or cart.user_id != actor.user_id or request is None:
+        raise BusinessError(Code.NOT_FOUND, f"cartId: no approval request of yours for cart {token!r}", field="cartId")
+    if request.status != PENDING and cart.state not in ("approved", "cart_approved_blocked_inventory"):
+        raise BusinessError(Code.REQUEST_NOT_PENDING, f"cartId: the approval request is {request.status}; nothing "
+                            "to withdraw", field="cartId")
+    phase = request.current_phase
+    core.close(session, request, WITHDRAWN, "withdrawn by the requester")
+    fire(session, cart, "withdraw", actor)
+    step_event(session, request, "withdrawn", actor.label, phase=phase)
+    return cart
+
+
+def expire(session: Session, cart: Cart, actor) -> None:
+    """The cart machine's ``expire_approval`` timer fired: the pending request expires with it."""
+    request = core.latest(session, SUBJECT, cart.id, lock=True)
+    if request is None or request.status != PENDING:
+        return
+    phase = request.current_phase
+    core.close(session, request, EXPIRED, "nobody decided in time")
+    step_event(session, request, "expired", getattr(actor, "label", "system"), phase=phase)
+
+
+def rejections(session: Session, cart_ids: list[int]) -> dict[int, list[CartRejectionEvent]]:
+    found: dict[int, list[CartRejectionEvent]] = {cid: [] for cid in cart_ids}
+    if cart_ids:
+        for row in session.exec(select(CartRejectionEvent).where(CartRejectionEvent.cart_id.in_(cart_ids))
+                                .order_by(CartRejectionEvent.id)).all():
+            found[row.cart_id].append(row)
+    return found
+
+
+def drift(request: ApprovalRequest, live_total: Decimal) -> Decimal | None:
+    """How far ``live_total`` is beyond the plan's tolerance of the approved amount, or ``None``."""
+    tolerance = request.plan.get("tolerance") or {}
+    allowance = Decimal(tolerance.get("amount") or 0)
+    if tolerance.get("percent") is not None:
+        allowance = max(allowance, abs(request.amount) * Decimal(tolerance["percent"]) / 100)
+    moved = abs(live_total - request.amount)
+    return moved if moved > allowance else None

@@ -1,0 +1,83 @@
+"""The placeOrder gate of approvals, a checkout stage after pricing, promotions, shipping and tax
+(so the total is final) and before the tenders authorise anything.
+
+* No live route selects the cart for the placing buyer: nothing to check.
+* Otherwise the cart's latest request must be approved for the cart's current version, else
+  ``APPROVAL_REQUIRED``.
+* The live grand total is compared with the approved one: beyond the plan's tolerance placement
+  is refused (``APPROVAL_PRICE_DRIFT``) and, once the refusal rolled back, the cart goes back for
+  approval in its own transaction (a new request with the same routes, the fault on it).
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+from runtime.approvals import carts as approvals
+from runtime.approvals import core
+from runtime.approvals.core import ApprovalErrorCode as Code
+from runtime.approvals.models import APPROVED, SUPERSEDED
+from runtime.auth.permissions import Actor
+from runtime.carts.models import Cart
+from runtime.checkout.pipeline import Checkout
+from runtime.db import after_rollback
+from runtime.definitions.live import live_definitions
+from runtime.errors import BusinessError
+from runtime.money import Money
+from runtime.state_machines import SystemActor, fire
+
+#: After tax (400) and before the tenders authorise (700).
+GATE_POSITION = 650
+SYSTEM = SystemActor("system:approvals")
+
+
+def gate(checkout: Checkout) -> None:
+    if not live_definitions(current_app).all(approvals.KIND):
+        return
+    session, cart = checkout.session, checkout.cart
+    routed = approvals.routing(session, cart, checkout.actor.roles)
+    if not routed.plan.required:
+        return
+    request = core.latest(session, approvals.SUBJECT, cart.id)
+    if request is None or request.status != APPROVED or request.subject_version != cart.version:
+        where = "" if request is None else f" (the latest request is {request.status})"
+        raise BusinessError(Code.APPROVAL_REQUIRED, f"cartId: this cart needs approval before it is placed{where}; "
+                            f"routes: {', '.join(routed.plan.routes)} (submitCartForApproval)", field="cartId")
+    live = checkout.total.amount
+    moved = approvals.drift(request, live)
+    if moved is None:
+        checkout.note("approvals", request=request.id, approved_total=format(request.amount, "f"))
+        return
+    approved, moved = Money(request.amount, cart.currency).amount, Money(moved, cart.currency).amount
+    reason = (f"the grand total is {live} {cart.currency}, {moved} away from the approved {approved}, beyond "
+              "the route's tolerance")
+    app, cart_id = current_app._get_current_object(), cart.id
+    after_rollback(session, lambda: _send_back(app, cart_id, request.id, reason, live))
+    raise BusinessError(Code.APPROVAL_PRICE_DRIFT, f"cartId: {reason}; the cart went back for approval",
+                        field="cartId", approvedGrandTotal=format(approved, "f"), liveGrandTotal=format(live, "f"))
+
+
+def _send_back(app, cart_id: int, request_id: int, reason: str, live) -> None:
+    """In a transaction of its own: the approved request is superseded by a new one (same plan)
+    for the live total, and the cart returns to ``pending_cart_approval``."""
+    def work(session):
+        cart = session.get(Cart, cart_id, with_for_update=True)
+        old = core.latest(session, approvals.SUBJECT, cart_id, lock=True)
+        if cart is None or old is None or old.id != request_id or cart.state not in ("approved", "active"):
+            return  # someone acted first
+        core.close(session, old, SUPERSEDED, reason)
+        if cart.state == "active":  # the checkout's reopen ran; approved again first
+            return
+        fire(session, cart, "require_reapproval", SYSTEM)
+        new = core.open_request(session, subject_type=approvals.SUBJECT, subject_id=cart.id, account_id=old.account_id,
+                                requester=_requester(old), plan=old.plan, amount=live, currency=cart.currency,
+                                subject_version=cart.version, note=old.note)
+        approvals.fault(session, new, Code.APPROVAL_PRICE_DRIFT.value, reason, new.current_phase)
+        approvals.follow_phase(session, cart, new, SYSTEM)
+        approvals.step_event(session, new, "reapproval", SYSTEM.label, phase=new.current_phase, note=reason)
+
+    with app.app_context():
+        app.extensions["vectis.db"].run(work)
+
+
+def _requester(request) -> Actor:
+    return Actor(user_id=request.requester_user_id, email=request.requester_email)
