@@ -20,7 +20,8 @@ from runtime.definitions.environment import build_environment
 from runtime.definitions.store import check
 from runtime.promotions.facts import Buyer, PricedLine, buyer_facts, cart_fact, line_facts
 from runtime.promotions.live import live_promotions
-from runtime.promotions.models import OrderDiscount, PromotionUsage
+from runtime.carts.models import Cart
+from runtime.promotions.models import CartCoupon, OrderDiscount, PromotionUsage
 from tests.admin_ui.helpers import publish, revisions, seed_catalog, sign_in
 
 LIVE = """kind: promotion
@@ -54,13 +55,21 @@ def post(client, path, token, **form):
 
 
 def place(session, number: str, days_ago: int, lines: list[tuple[str, int]], now, state: str = "placed",
-          customer_id: int | None = None) -> Order:
-    """An order as placeOrder leaves it (only what the simulation reads), placed ``days_ago``."""
+          customer_id: int | None = None, coupon: str | None = None) -> Order:
+    """An order as placeOrder leaves it (only what the simulation reads), placed ``days_ago``;
+    with ``coupon``, its converted cart had applied that code."""
     channel = session.execute(select(Channel).where(Channel.slug == "web")).scalar_one()
     variants = {v.sku: v for v in session.execute(select(ProductVariant)).scalars()}
     at = now - timedelta(days=days_ago)
+    cart_id = None
+    if coupon is not None:
+        cart = Cart(token=f"t-{number}", channel_id=channel.id, currency="EUR", state="converted", state_entered_at=at)
+        session.add(cart)
+        session.flush()
+        session.add(CartCoupon(cart_id=cart.id, code=coupon))
+        cart_id = cart.id
     subtotal = sum((variants[sku].base_price * quantity for sku, quantity in lines), Decimal(0))
-    order = Order(number=number, channel_id=channel.id, currency="EUR", base_currency="EUR", state=state,
+    order = Order(number=number, channel_id=channel.id, cart_id=cart_id, currency="EUR", base_currency="EUR", state=state,
                   state_entered_at=at, customer_id=customer_id, subtotal=subtotal, shipping_total=Decimal("4.90"),
                   total=subtotal + Decimal("4.90"), base_total=subtotal + Decimal("4.90"), created_at=at, updated_at=at)
     session.add(order)
@@ -84,7 +93,7 @@ def history(app, frozen_clock):
         customer = register_customer(session, "vip@example.test", "correct horse battery", "Vera", "Ip")
         set_customer_group(session, customer_id=customer.id, group_slug="vip")
         place(session, "V-1", 2, [("SKU-01", 2), ("SKU-05", 1)], now, customer_id=customer.id)
-        place(session, "V-2", 10, [("SKU-03", 1)], now)
+        place(session, "V-2", 10, [("SKU-03", 1)], now, coupon="TOOLS20")
         place(session, "V-3", 40, [("SKU-01", 1)], now)
         place(session, "V-4", 5, [("SKU-02", 1)], now, state="cancelled")
         place(session, "V-5", 1, [("SKU-07", 3)], now)
@@ -190,7 +199,8 @@ def test_simulation_options_ignore_the_schedule_and_assume_the_coupon(app, clien
         "{currency: EUR, lines", "{currency: EUR, coupon_codes: [TOOLS20], lines")
     page = post(client, PAGE, token, source=coupon, action="preview", base_revision="1",
                 simulate_days="30").get_data(as_text=True)
-    assert re.search(r'id="sim-touched-draft">0<', page)  # no order entered TOOLS20
+    assert re.search(r'id="sim-touched-draft">1<', page)  # V-2's cart applied TOOLS20
+    assert re.findall(r"<li>(V-\d): ([\d.]+) → ([\d.]+) EUR</li>", page) == [("V-1", "2.20", "0.00"), ("V-2", "0.00", "2.60")]
     page = post(client, PAGE, token, source=coupon, action="preview", base_revision="1", simulate_days="30",
                 simulate_assume_coupon="1").get_data(as_text=True)
     assert re.search(r'id="sim-touched-draft">2<', page)
