@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines, tenders
     from runtime import tax
     from runtime import approvals
+    from runtime import security
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
 
         view.init_app(app)
     observability.init_app(app)
+    security.init_app(app)  # trusted proxies, rate limits (after observability: refusals get request ids)
     automations.init_app(app)
     events.init_app(app)
     channels.init_app(app)

@@ -66,6 +66,13 @@ class Settings:
     #: Hours a ``placeOrder``/``adminCreateOrder`` idempotency key is kept for its caller; after
     #: that the key is released and the same key places a new order.
     idempotency_key_hours: int = 24
+    #: Rate-limit policies over the defaults, a JSON list (``docs/security.md``).
+    rate_limits: str = ""
+    #: Apply the rate-limit policies at all.
+    rate_limits_enabled: bool = True
+    #: Proxies in front of the app whose ``X-Forwarded-For`` is believed (0: none, the client's
+    #: own address is used).
+    trusted_proxies: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,10 +99,13 @@ _ENV = {
     "admin_cookie_secure": "VECTIS_ADMIN_COOKIE_SECURE",
     "strict_payment_readiness": "VECTIS_STRICT_PAYMENT_READINESS",
     "idempotency_key_hours": "VECTIS_IDEMPOTENCY_KEY_HOURS",
+    "rate_limits": "VECTIS_RATE_LIMITS",
+    "rate_limits_enabled": "VECTIS_RATE_LIMITS_ENABLED",
+    "trusted_proxies": "VECTIS_TRUSTED_PROXIES",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).
-_ZERO_ALLOWED = {"channel_cache_seconds"}
+_ZERO_ALLOWED = {"channel_cache_seconds", "trusted_proxies"}
 
 
 def _convert(name: str, env_name: str, raw: str, kind: type):

@@ -47,6 +47,7 @@ from runtime.definitions.environment import build_environment
 from runtime.payments.methods import add_saved_payment_method
 from runtime.pricing.lists import create_price_list, set_price_list_entries
 from runtime.pricing.models import PriceList
+from runtime.tax.demo import load_tax
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO = EXAMPLES / "demo"
@@ -95,6 +96,7 @@ def load_store(session: Session, folder: Path, base_currency: str) -> list[str]:
         if session.exec(select(CustomerGroup.id).where(CustomerGroup.slug == group["slug"])).first() is None:
             create_customer_group(session, group["slug"], group["name"])
     lines = [f"demo store: {products} products, {len(variants)} variants, channels {', '.join(channels)}"]
+    lines += load_tax(session, folder, spec, channels)
     lines += [_user(session, staff) for staff in spec["staff"]]
     lines += [_customer(session, customer) for customer in spec["customers"]]
     accounts: dict[str, tuple[int, dict[str, int]]] = {}

@@ -18,6 +18,7 @@ from runtime.graphql.documents import DocumentCache
 from runtime.graphql.edge import BadUserInput, read_request
 from runtime.graphql.schema import build_schema
 from runtime.observability import observe_graphql, report_unexpected
+from runtime.security.ratelimit import limit_graphql
 
 #: Ariadne logs every error it formats, refusals included; faults are logged once, with the
 #: request id, by :func:`report_unexpected` instead, so this logger keeps nothing.
@@ -98,6 +99,9 @@ def _execute(data: dict, context: Context):
         context.actor = _actor(context)
     except AuthError as exc:
         return jsonify({"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}), 401
+    limited = limit_graphql(data, context.actor)  # per-operation and per-caller rate limits: a 429
+    if limited is not None:
+        return limited
     settings = current_app.config["VECTIS"]
     parser, validator = current_app.extensions["vectis.graphql_documents"].hooks(
         settings.graphql_max_depth, settings.graphql_max_cost)

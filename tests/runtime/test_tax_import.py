@@ -7,8 +7,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlmodel import select
 
+from runtime.channels.models import Channel
 from runtime.cli import cli
-from runtime.tax.models import TaxJurisdiction, TaxRate
+from runtime.demo import load_demo
+from runtime.setup import upgrade
+from runtime.tax.models import ChannelTaxSettings, TaxJurisdiction, TaxRate
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CSV = ROOT / "examples" / "demo_store" / "tax_rates.csv"
@@ -106,3 +109,18 @@ def test_a_header_with_unknown_or_missing_columns_is_refused(app, database, sett
     assert result.output.splitlines()[0] == (f"{table}:1: header: unknown column(s) percent; missing column(s) "
                                              "name, tax_class, rate")
     assert _rows(database) == ([], [])
+
+
+def test_the_demo_loads_its_rate_table_and_channel_settings_and_a_reload_changes_nothing(app, database):
+    list(upgrade(app))
+    first = list(load_demo(app))
+    before = _rows(database)
+    second = list(load_demo(app))
+
+    assert "demo tax: 13 jurisdictions (13 new, 0 changed), 18 rates (18 new, 0 removed, 0 unchanged)" in first
+    assert "demo tax: 13 jurisdictions (0 new, 0 changed), 18 rates (0 new, 0 removed, 18 unchanged)" in second
+    assert _rows(database) == before
+    with database.session() as session:
+        settings = {session.get(Channel, s.channel_id).slug: (s.prices_include_tax, s.seller_country)
+                    for s in session.exec(select(ChannelTaxSettings))}
+    assert settings == {"web": (True, "AT"), "b2b": (False, "AT")}
