@@ -13,18 +13,31 @@ from runtime.approvals.inbox import pending_for
 from runtime.approvals.models import ApprovalRequest
 from runtime.carts.models import Cart
 from runtime.carts.resolvers import cache, remember
+from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import check_first, connection, decode_cursor, money
 from runtime.money import Money
+from runtime.state_machines import StateMachineErrorCode
 
 mutation = MutationType()
 query = QueryType()
 cart_type = ObjectType("Cart")
 
 
+#: Attempts when another transaction moved the cart between our read and our write (SQLite,
+#: whose reads take no row lock; PostgreSQL locks the cart and the request first).
+ATTEMPTS = 3
+
+
 def _mutate(info, work) -> dict:
     ctx = context_of(info)
-    cart = ctx.db.run(lambda session: work(session, ctx.actor))
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            cart = ctx.db.run(lambda session: work(session, ctx.actor))
+            break
+        except BusinessError as exc:
+            if exc.code != StateMachineErrorCode.STATE_CHANGED.value or attempt == ATTEMPTS:
+                raise
     remember(info, cart)
     return {"cart": cart}
 

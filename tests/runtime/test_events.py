@@ -44,12 +44,13 @@ def sample(app, name: str, type_: str) -> float:
 
 
 def test_every_event_type_has_a_schema():
-    assert event_types() == ["cart.created", "cart.updated", "order.created", "order.status_changed",
+    assert event_types() == ["approval.step", "cart.created", "cart.updated", "order.created", "order.status_changed",
                              "payment.authorized", "payment.captured", "payment.failed", "payment.refunded",
-                             "promotion.applied", "state_machine.transitioned"]
+                             "promotion.applied", "state_machine.transitioned", "workflow.fault"]
 
 
 MINIMAL = {
+    "approval.step": {"request_id": "7", "subject_type": "cart", "subject_id": "c1", "step": "submitted"},
     "cart.created": {"cart_id": "c1", "channel_id": "web", "currency": "EUR"},
     "cart.updated": {"cart_id": "c1", "change": "line_added", "subtotal": "3.00", "lines": 1},
     "order.created": ORDER,
@@ -64,6 +65,8 @@ MINIMAL = {
     "state_machine.transitioned": {"machine": "order", "entity_type": "order", "entity_id": "42", "transition": "pay",
                                    "from_state": "placed", "to_state": "paid", "actor": "user:ann@example.test",
                                    "revision": 1},
+    "workflow.fault": {"subject_type": "cart", "subject_id": "c1", "phase": "payment", "code": "APPROVAL_PRICE_DRIFT",
+                       "reason": "the grand total moved"},
 }
 
 
