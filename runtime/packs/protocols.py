@@ -136,6 +136,10 @@ class TaxRequest:
     region: str | None = None
     #: The buyer's tax id, for reverse charge between businesses.
     tax_id: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    #: The line amounts contain the tax (a VAT-inclusive channel): the provider extracts it.
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True)

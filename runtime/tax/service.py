@@ -19,9 +19,11 @@ from sqlmodel import Session, select
 from rules.tax import Rate, TaxableLine, TaxResult, calculate
 from rules.tax_jurisdictions import AddressError, Geography, Jurisdiction, parse_postal
 from rules.tax_vat import reverse_charge
+from runtime.channels.providers import providers
 from runtime.clock import utcnow
 from runtime.errors import BusinessError
 from runtime.money import Money, minor_units
+from runtime.tax import providers as tax_providers
 from runtime.tax.models import ChannelTaxSettings, TaxJurisdiction, TaxRate
 
 #: The core's provider: the imported rate tables.
@@ -29,6 +31,7 @@ TABLE_PROVIDER = "core.tax_provider.table"
 ROUNDINGS = ("line", "total")
 FAILURE_POLICIES = ("refuse", "fallback")
 SHIPPING = "shipping"
+TAX_PROVIDER_SLOT = "tax_provider"
 
 
 class TaxErrorCode(str, Enum):
@@ -145,11 +148,25 @@ def quote(session: Session, *, channel_id: int, currency: str, address: Mapping[
                            line.weight, line.rule) for line in lines]
     if shipping:
         taxable.append(TaxableLine(SHIPPING, shipping, is_shipping=True))
+    fallback = None
+    configured = providers(session, channel_id, TAX_PROVIDER_SLOT)
+    if configured:
+        request = tax_providers.request_of(address, [(t.id, t.amount, t.tax_class) for t in taxable], currency,
+                                           vat_number, inclusive)
+        try:
+            result = tax_providers.calculate(configured[0], request, {t.id: t.amount for t in taxable},
+                                             {t.id: t.tax_class for t in taxable}, {t.id: t.rule for t in taxable})
+            return TaxQuote(result, currency, inclusive, provider=configured[0].key, jurisdictions=jurisdictions)
+        except tax_providers.ProviderFailed as exc:
+            if settings.failure_policy != "fallback":
+                raise BusinessError(TaxErrorCode.TAX_PROVIDER_FAILED, f"cartId: the tax service failed ({exc}); "
+                                    "try again later", field="cartId") from None
+            fallback = str(exc)
     charge = reverse_charge(destination=country, seller=settings.seller_country, vat_number=vat_number)
     result = calculate(taxable, jurisdictions, rates, day=day or utcnow().date(), places=minor_units(currency),
                        allocate=_allocator(currency), inclusive=inclusive, per_total=settings.rounding == "total",
                        reverse_charge=charge)
-    return TaxQuote(result, currency, inclusive, jurisdictions=jurisdictions)
+    return TaxQuote(result, currency, inclusive, jurisdictions=jurisdictions, fallback=fallback)
 
 
 def _allocator(currency: str):
