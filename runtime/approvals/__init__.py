@@ -4,7 +4,8 @@ declared as ``approval_route`` definitions. See ``docs/approvals.md``.
 :func:`init_app` registers the ``approvals`` checkout stage (:mod:`runtime.approvals.gate`): at
 placeOrder a cart a route selects must carry an approved request for its current version, and a
 grand total that drifted beyond the route's tolerance refuses placement and sends the cart back
-for approval.
+for approval; and the ``core.expire_approval`` effect of the cart machine's ``expire_approval``
+timer (through the generic sweep), which expires the pending request with the cart.
 """
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from runtime.approvals.carts import expire_effect
     from runtime.approvals.gate import GATE_POSITION, gate
     from runtime.checkout.pipeline import Stage, register_stage
+    from runtime.state_machines import Effect
+    from runtime.state_machines.effects import EFFECT_ACTION
 
+    registry = app.extensions["vectis.registry"]
+    registry.register("core", EFFECT_ACTION, "expire_approval", Effect(expire_effect, in_transaction=True),
+                      label="Expire the cart's pending approval request (the cart machine's expire_approval timer)")
     register_stage(app, Stage("approvals", GATE_POSITION, gate,
                               "A cart an approval route selects needs an approved request; refuse a price drift."))

@@ -27,7 +27,7 @@ from runtime.definitions.live import live_definitions
 from runtime.errors import BusinessError
 from runtime.events.outbox import emit
 from runtime.promotions.facts import Buyer, PricedLine, cart_fact, number
-from runtime.state_machines import fire
+from runtime.state_machines import EffectCall, fire
 
 SUBJECT = "cart"
 KIND = "approval_route"
@@ -166,14 +166,16 @@ def withdraw(session: Session, actor: Actor, token: str) -> Cart:
     return cart
 
 
-def expire(session: Session, cart: Cart, actor) -> None:
-    """The cart machine's ``expire_approval`` timer fired: the pending request expires with it."""
-    request = core.latest(session, SUBJECT, cart.id, lock=True)
-    if request is None or request.status != PENDING:
-        return
-    phase = request.current_phase
-    core.close(session, request, EXPIRED, "nobody decided in time")
-    step_event(session, request, "expired", getattr(actor, "label", "system"), phase=phase)
+def expire_effect(call: EffectCall) -> None:
+    """``core.expire_approval``, in the sweep's transaction: each cart's pending request expires
+    with it (the cart is back to active; the buyer may resubmit)."""
+    for cart_id in call.entity_ids:
+        request = core.latest(call.session, SUBJECT, int(cart_id), lock=True)
+        if request is None or request.status != PENDING:
+            continue
+        phase = request.current_phase
+        core.close(call.session, request, EXPIRED, "nobody decided in time")
+        step_event(call.session, request, "expired", call.actor, phase=phase)
 
 
 def rejections(session: Session, cart_ids: list[int]) -> dict[int, list[CartRejectionEvent]]:

@@ -184,3 +184,21 @@ def test_withdraw_returns_an_approved_cart_to_active(app, client, acme):
     assert call(client, WITHDRAW, {"id": cart}, t["buyer@acme.test"])["cart"]["state"] == "active"
     assert approval(client, cart, t["buyer@acme.test"])["approval"]["status"] == "withdrawn"
     assert call(client, INBOX, {}, t["boss@acme.test"])["nodes"] == []
+
+
+def test_a_request_nobody_decides_for_14_days_expires_with_the_cart_through_the_sweep(app, client, acme, frozen_clock):
+    from runtime.state_machines.sweep import sweep_timers
+
+    t = acme["tokens"]
+    cart = ready_cart(client, t["buyer@acme.test"])
+    call(client, SUBMIT, {"id": cart}, t["buyer@acme.test"])
+    frozen_clock.advance(days=13, hours=23)
+    with app.app_context():
+        assert ("cart", "cart", "pending_cart_approval") not in sweep_timers(app)
+        frozen_clock.advance(hours=1)
+        assert sweep_timers(app)[("cart", "cart", "pending_cart_approval")] == 1
+    seen = approval(client, cart, t["buyer@acme.test"])
+    assert (seen["state"], seen["approval"]["status"]) == ("active", "expired")
+    assert call(client, INBOX, {}, t["boss@acme.test"])["nodes"] == []
+    steps = [e.payload["step"] for e in rows(app, OutboxEvent, OutboxEvent.type == "approval.step")]
+    assert steps == ["submitted", "expired"]
