@@ -143,8 +143,12 @@ def calculate(lines: Sequence[TaxableLine], jurisdictions: Sequence[Jurisdiction
     quantum = Decimal(1).scaleb(-places)
     result = TaxResult(reverse_charge=reverse_charge)
     exact: list[tuple[TaxableLine, Jurisdiction, Rate, Decimal, Decimal]] = []  # line, j, rate, base, tax
+    chosen_by_kind: dict[tuple, list[tuple[Jurisdiction, Rate]]] = {}  # lines of one class share their rates
     for line in lines:
-        chosen = applicable(line, jurisdictions, rates, day, reverse_charge)
+        kind = (line.tax_class, line.excise_category, line.is_shipping)
+        chosen = chosen_by_kind.get(kind)
+        if chosen is None:
+            chosen = chosen_by_kind[kind] = applicable(line, jurisdictions, rates, day, reverse_charge)
         terms = _affine(line, chosen)
         a = sum((t[0] for t in terms), Decimal(0))
         b = sum((t[1] for t in terms), Decimal(0))
