@@ -14,7 +14,7 @@ from runtime.approvals.models import ApprovalRequest
 from runtime.carts.models import Cart
 from runtime.carts.resolvers import cache, remember
 from runtime.errors import BusinessError
-from runtime.graphql.context import context_of, payload
+from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import check_first, connection, decode_cursor, money
 from runtime.money import Money
 from runtime.state_machines import StateMachineErrorCode
@@ -69,10 +69,15 @@ def resolve_withdraw(_, info, cart_id: str):
 @query.field("cartApprovals")
 def resolve_inbox(_, info, filter: dict | None = None, first: int = 20, after: str | None = None):
     ctx = context_of(info)
-    check_first(first, "INVALID_FILTER")
-    after_id = int(decode_cursor(after, "INVALID_FILTER")[0]) if after else None
-    with ctx.reads() as session:
-        rows = pending_for(session, ctx.actor, filter, first, after_id)
+    try:
+        check_first(first, "INVALID_FILTER")
+        key = decode_cursor(after, "INVALID_FILTER") if after else None
+        if key is not None and (len(key) != 1 or not isinstance(key[0], int)):
+            raise BusinessError("INVALID_FILTER", "after: not a cursor this API returned", field="after")
+        with ctx.reads() as session:
+            rows = pending_for(session, ctx.actor, filter, first, key[0] if key else None)
+    except BusinessError as exc:
+        raise query_error(info, exc) from None
     found = cache(info).setdefault("approvals", {})
     for cart, request in rows:
         found.setdefault(cart.id, request)
