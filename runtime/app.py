@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
 
         view.init_app(app)
     observability.init_app(app)
-    security.init_app(app)  # trusted proxies, rate limits (after observability: refusals get request ids)
+    security.init_app(app, probe=probe)  # proxies, rate limits (after observability), secrets key checked
     automations.init_app(app)
     events.init_app(app)
     channels.init_app(app)

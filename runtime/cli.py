@@ -70,6 +70,7 @@ LAZY_COMMANDS = {
     "worker": ("runtime.jobs.cli:worker_command", "Run jobs from Redis queues."),
     "cron": ("runtime.jobs.cli:cron_command", "Enqueue periodic jobs on schedule (run exactly one of these per Redis)."),
     "tax": ("runtime.tax.cli:tax", "Tax jurisdictions and rate tables."),
+    "secrets": ("runtime.security.cli:secrets", "Secrets at rest: master keys and their rotation."),
 }
 
 
@@ -117,12 +118,14 @@ def probe_services(app: Flask) -> None:
     """Fail with one line when the database or Redis does not answer, or the schema is behind."""
     from runtime.jobs import probe as probe_redis
     from runtime.migrate import current_revision, head_revision
+    from runtime.security.sealed import check_on_start
 
     database = app.extensions["vectis.db"]
     database.probe()
     probe_redis(app)
     if current_revision(database.engine) != head_revision():
         raise ConfigError(f"database {database.safe_url} is not at the latest schema: run `vectis db upgrade`")
+    check_on_start(database, app.extensions["vectis.secrets"])  # a wrong master key: one line, not a 500 later
 
 
 @cli.command()

@@ -5,6 +5,7 @@ Every setting is documented in ``docs/configuration.md``; a value that cannot be
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -73,6 +74,11 @@ class Settings:
     #: Proxies in front of the app whose ``X-Forwarded-For`` is believed (0: none, the client's
     #: own address is used).
     trusted_proxies: int = 0
+    #: Fernet key sealing secrets at rest (provider credentials). Defaults to a random key kept in
+    #: ``var/secrets_master_key``; production sets it (``docs/security.md``).
+    secrets_master_key: str = ""
+    #: Earlier master keys, comma-separated, still opened during a rotation.
+    secrets_master_key_rotating_from: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,6 +108,8 @@ _ENV = {
     "rate_limits": "VECTIS_RATE_LIMITS",
     "rate_limits_enabled": "VECTIS_RATE_LIMITS_ENABLED",
     "trusted_proxies": "VECTIS_TRUSTED_PROXIES",
+    "secrets_master_key": "VECTIS_SECRETS_MASTER_KEY",
+    "secrets_master_key_rotating_from": "VECTIS_SECRETS_MASTER_KEY_ROTATING_FROM",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).
@@ -152,13 +160,14 @@ def _check_redis_url(url: str) -> str:
     return url
 
 
-def _secret_key(var_dir: Path) -> str:
+def _secret_key(var_dir: Path, name: str = "secret_key") -> str:
     """A stable random key for a development machine, kept next to the SQLite file."""
-    path = var_dir / "secret_key"
+    path = var_dir / name
     if path.exists():
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    # The secrets master key is a Fernet key: 32 random bytes in URL-safe base64.
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode() if name == "secrets_master_key" else secrets.token_urlsafe(48)
     path.write_text(key)
     path.chmod(0o600)
     return key
@@ -186,4 +195,5 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         database_url=normalize_database_url(database_url),
         redis_url=_check_redis_url(settings.redis_url),
         secret_key=settings.secret_key or _secret_key(var_dir),
+        secrets_master_key=settings.secrets_master_key or _secret_key(var_dir, "secrets_master_key"),
     )

@@ -13,6 +13,7 @@ from runtime.channels.errors import ChannelErrorCode
 from runtime.channels.models import Channel, ChannelProvider
 from runtime.errors import BusinessError
 from runtime.packs.registry import Entry
+from runtime.security.secrets import SecretUnreadable, open_config, seal_config, secret_fields
 
 #: Slots a channel configures providers for.
 PROVIDER_SLOTS = ("payment_gateway", "shipping_rate_provider", "tax_provider")
@@ -48,7 +49,9 @@ def providers(session: Session, channel_id: int, slot: str) -> list[ConfiguredPr
     for row in rows:
         entry: Entry | None = registry.get(row.provider)
         if entry is not None and entry.slot == slot:
-            found.append(ConfiguredProvider(entry.key, entry.label, entry.value, dict(row.config)))
+            # Secrets (writeOnly fields) are sealed at rest and opened only for the provider.
+            config = open_config(current_app.extensions["vectis.secrets"], row.config, f"channel_provider {row.id} config")
+            found.append(ConfiguredProvider(entry.key, entry.label, entry.value, config))
     return found
 
 
@@ -63,18 +66,26 @@ def set_provider(session: Session, channel: Channel, slot: str, provider: str, c
         known = sorted(e.key for e in registry.entries(slot))
         raise BusinessError(ChannelErrorCode.INVALID_PROVIDER,
                             f"provider: no loaded {slot} {provider!r} (known: {', '.join(known) or 'none'})", field="provider")
-    config = dict(config or {})
+    box = current_app.extensions["vectis.secrets"]
+    try:
+        config = open_config(box, dict(config or {}))  # a sealed secret sent back as it was read
+    except SecretUnreadable:
+        raise BusinessError(ChannelErrorCode.INVALID_PROVIDER_CONFIG,
+                            "config: holds a sealed secret this store's keys cannot open; send the secret itself",
+                            field="config") from None
     if entry.config_schema is not None:
         from jsonschema import Draft202012Validator
 
         error = next(iter(sorted(Draft202012Validator(entry.config_schema).iter_errors(config), key=lambda e: list(e.absolute_path))), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            raise BusinessError(ChannelErrorCode.INVALID_PROVIDER_CONFIG, f"config: {where}: {error.message}", field="config")
+            secret = bool(error.absolute_path) and error.absolute_path[0] in secret_fields(entry.config_schema)
+            message = "invalid value (a secret: not shown)" if secret else error.message
+            raise BusinessError(ChannelErrorCode.INVALID_PROVIDER_CONFIG, f"config: {where}: {message}", field="config")
     row = session.exec(select(ChannelProvider).where(ChannelProvider.channel_id == channel.id, ChannelProvider.slot == slot,
                                                      ChannelProvider.provider == provider)).first()
     row = row or ChannelProvider(channel_id=channel.id, slot=slot, provider=provider)
-    row.config, row.position, row.is_active = config, position, is_active
+    row.config, row.position, row.is_active = seal_config(box, entry.config_schema, config), position, is_active
     session.add(row)
     session.flush()
     forget_channels(session)

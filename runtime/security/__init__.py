@@ -1,4 +1,5 @@
-"""Platform security: client addresses behind trusted proxies and rate limits. See ``docs/security.md``."""
+"""Platform security: client addresses behind trusted proxies, rate limits, secrets at rest.
+See ``docs/security.md``."""
 from __future__ import annotations
 
 from flask import Flask
@@ -6,15 +7,21 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from runtime.security import ratelimit
 from runtime.security.policies import parse_policies
+from runtime.security.sealed import check_on_start
+from runtime.security.secrets import box_from_settings
 
 __all__ = ["init_app"]
 
 
-def init_app(app: Flask) -> None:
-    """Install ProxyFix (only with trusted proxies configured) and the rate limiter.
+def init_app(app: Flask, *, probe: bool = True) -> None:
+    """Install ProxyFix (only with trusted proxies configured), the rate limiter and the secret box.
 
-    Registered after observability, so a refused request still has its request id and is counted."""
+    Registered after observability, so a refused request still has its request id and is counted.
+    ``probe`` also opens one stored secret: a wrong master key is one line at start-up."""
     settings = app.config["VECTIS"]
+    box = app.extensions["vectis.secrets"] = box_from_settings(settings)
+    if probe:
+        check_on_start(app.extensions["vectis.db"], box)
     if settings.trusted_proxies:
         # X-Forwarded-For is believed for exactly this many hops, never by default: a client
         # could otherwise pick its own address and dodge every per-IP limit.
