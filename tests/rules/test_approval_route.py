@@ -92,7 +92,7 @@ def test_several_routes_combine_union_of_phases_strictest_quorum_smallest_tolera
                        "tolerance: {amount: '2.00', percent: 1}\n"
                        "phases:\n  cart:\n    mode: sequence\n    tiers:\n"
                        "      - {name: mgr, roles: [b2b_manager], quorum: 2, timeout: {after: 1d, then: expire}}\n")
-    cart = {"total": 12000, "line_count": 25}
+    cart = {"total": 12000, "line_count": 25, "account": "acme-tools"}
     matched = select([*routes, extra], cart, ["b2b_buyer"])
     assert [r.name for r in matched] == ["finance_over_10000", "manager_over_1000", "two_managers"]
 

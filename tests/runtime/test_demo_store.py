@@ -36,6 +36,9 @@ def test_the_demo_store_loads_the_catalog_channels_buyers_and_price_lists(app, d
 
     assert "demo store: 300 products, 600 variants, channels web, b2b" in lines
     assert "demo user buyer@acme.demo.test / demo-buyer-password (b2b_buyer) at Acme Tools / Acme Tools Headquarters" in lines
+    # the approvers of the demo approval routes
+    assert ("demo user fin2@acme.demo.test / demo-approver-password (b2b_finance) at Acme Tools / Acme Tools "
+            "Headquarters") in lines
     assert lines[-1] == ("demo price lists: web-eur, b2b-eur, retail-vip, wholesale, acme-account, acme-hq-contract, "
                          "globex-berlin-contract, web-spring-sale")
     counts = _counts(database)
@@ -45,7 +48,7 @@ def test_the_demo_store_loads_the_catalog_channels_buyers_and_price_lists(app, d
                                    "PriceList")} == {
         "Category": 12, "CategoryTranslation": 12, "Brand": 15, "Attribute": 5, "Product": 300, "ProductVariant": 600,
         "ProductTranslation": 75, "Channel": 2, "ChannelProvider": 4, "ExchangeRate": 1, "CustomerGroup": 2,
-        "Customer": 1, "Account": 2, "Location": 4, "Employee": 5, "Address": 5, "SavedPaymentMethod": 4, "PriceList": 8,
+        "Customer": 1, "Account": 2, "Location": 4, "Employee": 9, "Address": 5, "SavedPaymentMethod": 4, "PriceList": 8,
     }
     # 300 + 600 + 200 + 300x3 tiers + 120 + 60x2 tiers + 86 + 150
     assert counts["PriceListEntry"] == 2476
