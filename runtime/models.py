@@ -43,6 +43,7 @@ def all_models() -> None:
     import runtime.payments.models  # noqa: F401
     import runtime.pricing.models  # noqa: F401
     import runtime.promotions.models  # noqa: F401
+    import runtime.quick_order.models  # noqa: F401
     import runtime.state_machines.models  # noqa: F401
     import runtime.tax.models  # noqa: F401
     import runtime.tenders.models  # noqa: F401

@@ -204,6 +204,17 @@ def remove_line(session: Session, actor: Actor, token: str, line_id: Any) -> Car
     return _checked(session, actor, cart, current, "line_removed", {line.variant_id})
 
 
+def remove_lines(session: Session, actor: Actor, cart: Cart, lines: list[CartLine], change: str = "line_removed") -> Cart:
+    """Remove ``lines`` (of the locked, active ``cart``) in one change: one re-pricing, one run of
+    the cart checks (holds follow), one ``cart.updated``."""
+    current = [line for line in cart_lines_.cart_lines(session, cart) if line.id not in {l.id for l in lines}]
+    for line in lines:
+        session.delete(line)
+    _reprice(session, actor, cart, current, _variants_of(session, cart, current), {})
+    session.add_all(current)
+    return _checked(session, actor, cart, current, change, {line.variant_id for line in lines})
+
+
 def _variants_of(session: Session, cart: Cart, current: list[CartLine]) -> dict:
     if not current:
         return {}

@@ -37,6 +37,7 @@ CORE_MODULES = (
     "runtime.tenders",
     "runtime.tax",
     "runtime.approvals",
+    "runtime.quick_order",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -1,0 +1,101 @@
+"""GraphQL of bulk cart line operations and lines saved for later."""
+from __future__ import annotations
+
+from ariadne import MutationType, ObjectType
+from sqlmodel import select
+
+from runtime.carts.resolvers import remember
+from runtime.catalog.models import ProductVariant
+from runtime.graphql.context import context_of, payload
+from runtime.quick_order import saved
+from runtime.quick_order.models import CartSavedLine
+
+mutation = MutationType()
+cart_type = ObjectType("Cart")
+saved_type = ObjectType("SavedCartLine")
+outcome_type = ObjectType("CartLineOutcome")
+restore_type = ObjectType("RestoreSavedCartLinePayload")
+bulk_type = ObjectType("BulkCartLinesPayload")
+CACHE = "vectis.quick_order.saved"
+
+
+def _outcome(outcome: saved.Outcome) -> dict:
+    return {"line_id": outcome.line_id, "ok": outcome.ok, "saved_line": outcome.saved,
+            "errors": [error.as_dict() for error in outcome.errors]}
+
+
+def _bulk(info, work, cart_id: str, line_ids: list) -> dict:
+    ctx = context_of(info)
+    cart, outcomes = ctx.db.run(lambda session: work(session, ctx.actor, cart_id, line_ids))
+    remember(info, cart)
+    return {"cart": cart, "results": [_outcome(outcome) for outcome in outcomes]}
+
+
+@mutation.field("bulkRemoveCartLines")
+@payload
+def resolve_bulk_remove(_, info, cart_id: str, line_ids: list):
+    return _bulk(info, saved.bulk_remove, cart_id, line_ids)
+
+
+@mutation.field("bulkSaveCartLinesForLater")
+@payload
+def resolve_bulk_save(_, info, cart_id: str, line_ids: list):
+    return _bulk(info, saved.bulk_save, cart_id, line_ids)
+
+
+@mutation.field("restoreSavedCartLine")
+@payload
+def resolve_restore(_, info, cart_id: str, saved_line_id: str):
+    ctx = context_of(info)
+    restored = ctx.db.run(lambda session: saved.restore(session, ctx.actor, cart_id, saved_line_id))
+    remember(info, restored.cart)
+    return {"cart": restored.cart, "line": restored.line, "unit_changed": restored.unit_changed,
+            "previous_multiplier": restored.previous_multiplier, "multiplier": restored.multiplier}
+
+
+@bulk_type.field("results")
+def resolve_results(result: dict, _info):
+    return result.get("results") or []  # a refused call answers with its errors only
+
+
+@restore_type.field("unitChanged")
+def resolve_unit_changed(result: dict, _info):
+    return bool(result.get("unit_changed"))
+
+
+@restore_type.field("violations")
+def resolve_violations(result: dict, _info):
+    return [error["mmoq"] for error in result.get("errors", []) if error.get("mmoq")]
+
+
+@cart_type.field("savedForLater")
+def resolve_saved_for_later(cart, info):
+    """The saved lines of every cart the request answers with, in one query."""
+    found = info.context.__dict__.setdefault(CACHE, {})
+    if cart.id not in found:
+        wanted = {cart.id} | set(info.context.__dict__.get("vectis.carts", {}).get("carts", {}))
+        wanted -= set(found)
+        with context_of(info).reads() as session:
+            rows = session.exec(select(CartSavedLine).where(CartSavedLine.cart_id.in_(wanted))
+                                .order_by(CartSavedLine.id)).all()
+        found.update({cart_id: [] for cart_id in wanted})
+        for row in rows:
+            found[row.cart_id].append(row)
+    return found[cart.id]
+
+
+@saved_type.field("variant")
+def resolve_saved_variant(row: CartSavedLine, info):
+    found = info.context.__dict__.setdefault("vectis.quick_order.variants", {})
+    if row.variant_id not in found:
+        pending = {r.variant_id for rows in info.context.__dict__.get(CACHE, {}).values() for r in rows}
+        pending = (pending | {row.variant_id}) - set(found)
+        with context_of(info).reads() as session:
+            found.update({v.id: v for v in session.exec(select(ProductVariant).where(ProductVariant.id.in_(pending)))})
+    return found[row.variant_id]
+
+
+saved_type.set_alias("package", "package_slug")
+saved_type.set_alias("savedAt", "created_at")
+
+bindables = [mutation, cart_type, saved_type, outcome_type, restore_type, bulk_type]
