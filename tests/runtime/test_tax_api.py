@@ -3,6 +3,7 @@ city and special district; EU VAT inclusive for a consumer; EU reverse charge fo
 valid VAT number. Amounts to the cent, on the cart before checkout and on the placed order."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from runtime.accounts.models import Account
@@ -177,6 +178,8 @@ examples:
 
 
 def test_a_published_tax_rule_sets_the_class_and_the_explain_and_order_name_it(app, client):
+    # Every request polls for new revisions, as a process does every definitions_poll_seconds.
+    app.config["VECTIS"] = replace(app.config["VECTIS"], definitions_poll_seconds=0)
     taxed_store(app)
     merchandiser = signed_in(app, client, "merchandiser")
     published = post(client, PUBLISH, {"source": MUGS_REDUCED}, merchandiser)["data"]["publishDefinition"]
