@@ -113,7 +113,9 @@ def applicable(line: TaxableLine, jurisdictions: Sequence[Jurisdiction], rates: 
 
 
 def _units(line: TaxableLine, unit: str) -> Decimal:
-    return {"quantity": Decimal(line.quantity), "volume": line.volume, "weight": line.weight}[unit]
+    if unit == "volume":
+        return line.volume
+    return line.weight if unit == "weight" else Decimal(line.quantity)
 
 
 def _affine(line: TaxableLine, chosen: list[tuple[Jurisdiction, Rate]]) -> list[tuple[Decimal, Decimal]]:
@@ -180,11 +182,11 @@ def _round_per_total(exact, quantum: Decimal, allocate: Allocate) -> list[Decima
     for index, (_line, jurisdiction, rate, _base, _tax) in enumerate(exact):
         groups.setdefault((jurisdiction.code, rate.id), []).append(index)
     out = [Decimal(0)] * len(exact)
-    scale = Decimal(1).scaleb(-(abs(quantum.as_tuple().exponent) + 6))
+    places = abs(quantum.as_tuple().exponent) + 6
     for indexes in groups.values():
         taxes = [exact[i][4] for i in indexes]
         total = sum(taxes, Decimal(0)).quantize(quantum, rounding=ROUND_HALF_UP)
-        weights = [int((abs(t) / scale).to_integral_value(rounding=ROUND_HALF_UP)) for t in taxes]
+        weights = [int(abs(t).scaleb(places)) for t in taxes]  # proportional to the exact taxes
         if total == 0 or not any(weights):
             parts = [Decimal(0)] * len(indexes)
         else:
