@@ -33,9 +33,10 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     state_machines.init_app(app)
     live.init_app(app)
     if web:
-        from runtime.graphql import view
+        from runtime.graphql import sdl, view
 
         view.init_app(app)
+        sdl.init_app(app)  # GET /graphql/schema.graphql
     observability.init_app(app)
     security.init_app(app, probe=probe)  # proxies, rate limits (after observability), secrets key checked
     automations.init_app(app)

@@ -71,10 +71,12 @@ LAZY_COMMANDS = {
     "cron": ("runtime.jobs.cli:cron_command", "Enqueue periodic jobs on schedule (run exactly one of these per Redis)."),
     "tax": ("runtime.tax.cli:tax", "Tax jurisdictions and rate tables."),
     "secrets": ("runtime.security.cli:secrets", "Secrets at rest: master keys and their rotation."),
+    "schema": ("runtime.graphql.sdl:schema", "The GraphQL schema."),
 }
 
 
 @click.group(cls=LazyGroup, lazy=LAZY_COMMANDS)
+@click.version_option(package_name="vectis", prog_name="vectis", message="%(prog)s %(version)s")
 def cli() -> None:
     """Vectis: a rules-and-data-driven commerce runtime."""
 

@@ -79,6 +79,12 @@ class Settings:
     secrets_master_key: str = ""
     #: Earlier master keys, comma-separated, still opened during a rotation.
     secrets_master_key_rotating_from: str = ""
+    #: Browser origins allowed to call ``/graphql`` (comma-separated; none by default).
+    cors_origins: tuple[str, ...] = ()
+    #: Let those origins send cookies and ``Authorization`` with credentials mode ``include``.
+    cors_allow_credentials: bool = False
+    #: When set, ``/metrics`` answers only ``Authorization: Bearer <this token>``.
+    metrics_token: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,6 +116,9 @@ _ENV = {
     "trusted_proxies": "VECTIS_TRUSTED_PROXIES",
     "secrets_master_key": "VECTIS_SECRETS_MASTER_KEY",
     "secrets_master_key_rotating_from": "VECTIS_SECRETS_MASTER_KEY_ROTATING_FROM",
+    "cors_origins": "VECTIS_CORS_ORIGINS",
+    "cors_allow_credentials": "VECTIS_CORS_ALLOW_CREDENTIALS",
+    "metrics_token": "VECTIS_METRICS_TOKEN",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).
@@ -132,11 +141,22 @@ def _convert(name: str, env_name: str, raw: str, kind: type):
         raise ConfigError(f"{env_name}: expected a positive {kind.__name__}, got {raw!r}") from None
     if name == "extension_dirs":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+    if name == "cors_origins":
+        return _cors_origins(env_name, raw)
     if name == "disabled_packs":
         return frozenset(p.strip() for p in raw.split(",") if p.strip())
     if name == "base_currency" and not re.fullmatch(r"[A-Z]{3}", raw.strip()):
         raise ConfigError(f"{env_name}: expected a three-letter ISO 4217 code like EUR, got {raw!r}")
     return raw.strip() if name == "base_currency" else raw
+
+
+def _cors_origins(env_name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+            raise ConfigError(f"{env_name}: expected origins like https://shop.example.com, got {origin!r}")
+    return origins
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Platform security: client addresses behind trusted proxies, rate limits, secrets at rest.
+"""Platform security: client addresses behind trusted proxies, rate limits, secrets at rest,
+CORS and the metrics token.
 See ``docs/security.md``."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from runtime.security import ratelimit
 from runtime.security.policies import parse_policies
 from runtime.security.sealed import check_on_start
 from runtime.security.secrets import box_from_settings
+from runtime.security.web import init_cors, init_metrics_token
 
 __all__ = ["init_app"]
 
@@ -22,6 +24,8 @@ def init_app(app: Flask, *, probe: bool = True) -> None:
     box = app.extensions["vectis.secrets"] = box_from_settings(settings)
     if probe:
         check_on_start(app.extensions["vectis.db"], box)
+    init_cors(app, settings.cors_origins, settings.cors_allow_credentials)
+    init_metrics_token(app, settings.metrics_token)
     if settings.trusted_proxies:
         # X-Forwarded-For is believed for exactly this many hops, never by default: a client
         # could otherwise pick its own address and dodge every per-IP limit.
