@@ -5,21 +5,29 @@ declared as ``approval_route`` definitions. See ``docs/approvals.md``.
 placeOrder a cart a route selects must carry an approved request for its current version, and a
 grand total that drifted beyond the route's tolerance refuses placement and sends the cart back
 for approval; and the ``core.expire_approval`` effect of the cart machine's ``expire_approval``
-timer (through the generic sweep), which expires the pending request with the cart.
+timer (through the generic sweep), which expires the pending request with the cart; and the
+``ApprovalQuorumCheck`` periodic job (:mod:`runtime.approvals.quorum`).
 """
 from __future__ import annotations
 
 from flask import Flask
 
+#: How often pending requests are checked for tiers that can no longer reach their quorum.
+QUORUM_CHECK_SECONDS = 900
+
 
 def init_app(app: Flask) -> None:
     from runtime.approvals.carts import expire_effect
     from runtime.approvals.gate import GATE_POSITION, gate
+    from runtime.approvals.quorum import check_pending
+    from runtime.jobs import register_periodic_job
     from runtime.checkout.pipeline import Stage, register_stage
     from runtime.state_machines import Effect
     from runtime.state_machines.effects import EFFECT_ACTION
 
     registry = app.extensions["vectis.registry"]
+    register_periodic_job(registry, "ApprovalQuorumCheck", check_pending, interval=QUORUM_CHECK_SECONDS,
+                          description="Flag pending approvals whose tier can no longer reach its quorum")
     registry.register("core", EFFECT_ACTION, "expire_approval", Effect(expire_effect, in_transaction=True),
                       label="Expire the cart's pending approval request (the cart machine's expire_approval timer)")
     register_stage(app, Stage("approvals", GATE_POSITION, gate,

@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 
 from runtime.approvals import core
 from runtime.approvals.core import ApprovalErrorCode as Code
+from runtime.approvals.events import step_event
 from runtime.approvals.models import EXPIRED, PENDING, SUPERSEDED, WITHDRAWN, ApprovalRequest, CartRejectionEvent
+from runtime.approvals.quorum import check as check_quorum
 from runtime.auth.permissions import Actor
 from runtime.carts import service as carts
 from runtime.carts.lines import cart_lines
@@ -25,7 +27,6 @@ from runtime.carts.models import Cart
 from runtime.channels.models import Channel
 from runtime.definitions.live import live_definitions
 from runtime.errors import BusinessError
-from runtime.events.outbox import emit
 from runtime.promotions.facts import Buyer, PricedLine, cart_fact, number
 from runtime.state_machines import EffectCall, fire
 
@@ -63,25 +64,6 @@ def routing(session: Session, cart: Cart, requester_roles: frozenset[str]) -> Ro
     return Routing(plan, {d.name: d.revision for d in live}, explain(routes, fact, requester_roles), fact)
 
 
-def step_event(session: Session, request: ApprovalRequest, step: str, actor: str, **extra: Any) -> None:
-    payload = {"request_id": str(request.id), "subject_type": SUBJECT, "subject_id": str(request.subject_id),
-               "step": step, "actor": actor, "status": request.status, **extra}
-    if request.account_id is not None:
-        payload["account_id"] = str(request.account_id)
-    emit(session, "approval.step", payload, key=str(request.subject_id))
-
-
-def fault(session: Session, request: ApprovalRequest, code: str, reason: str, phase: str) -> None:
-    """Keep the fault on the request (shown on the cart) and emit ``workflow.fault``."""
-    request.fault = {"code": code, "reason": reason, "phase": phase}
-    session.add(request)
-    payload = {"subject_type": SUBJECT, "subject_id": str(request.subject_id), "request_id": str(request.id),
-               "phase": phase, "code": code, "reason": reason}
-    if request.account_id is not None:
-        payload["account_id"] = str(request.account_id)
-    emit(session, "workflow.fault", payload, key=str(request.subject_id))
-
-
 def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
     text = core.check_note(note, "note")
     cart = carts.load_cart(session, actor, token, lock=True)
@@ -101,7 +83,8 @@ def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
                                 amount=cart.total, currency=cart.currency, subject_version=cart.version, note=text)
     follow_phase(session, cart, request, actor)
     step_event(session, request, "submitted", actor.label, phase=request.current_phase, note=text,
-           routes=list(routed.plan.routes))
+                routes=list(routed.plan.routes))
+    check_quorum(session, request)
     return cart
 
 
@@ -134,6 +117,7 @@ def approve(session: Session, actor: Actor, token: str, note: Any) -> Cart:
         fire(session, cart, "approve", actor)  # the amount approved is the one submitted (lines are locked)
     elif decided.phase_completed:
         follow_phase(session, cart, request, actor)
+        check_quorum(session, request)
     step_event(session, request, "approved", actor.label, phase=decided.decision.phase, tier=decided.decision.tier,
            note=text, phase_completed=decided.phase_completed)
     return cart

@@ -15,6 +15,7 @@ from flask import current_app
 from runtime.approvals import carts as approvals
 from runtime.approvals import core
 from runtime.approvals.core import ApprovalErrorCode as Code
+from runtime.approvals.events import fault, step_event
 from runtime.approvals.models import APPROVED, SUPERSEDED
 from runtime.auth.permissions import Actor
 from runtime.carts.models import Cart
@@ -71,9 +72,9 @@ def _send_back(app, cart_id: int, request_id: int, reason: str, live) -> None:
         new = core.open_request(session, subject_type=approvals.SUBJECT, subject_id=cart.id, account_id=old.account_id,
                                 requester=_requester(old), plan=old.plan, amount=live, currency=cart.currency,
                                 subject_version=cart.version, note=old.note)
-        approvals.fault(session, new, Code.APPROVAL_PRICE_DRIFT.value, reason, new.current_phase)
+        fault(session, new, Code.APPROVAL_PRICE_DRIFT.value, reason, new.current_phase)
         approvals.follow_phase(session, cart, new, SYSTEM)
-        approvals.step_event(session, new, "reapproval", SYSTEM.label, phase=new.current_phase, note=reason)
+        step_event(session, new, "reapproval", SYSTEM.label, phase=new.current_phase, note=reason)
 
     with app.app_context():
         app.extensions["vectis.db"].run(work)
