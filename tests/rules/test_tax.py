@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from rules.tax import Rate, TaxableLine, calculate
 from rules.tax_jurisdictions import AddressError, Geography, Jurisdiction, parse_postal
+from rules.tax_vat import reverse_charge, valid_for
 from runtime.money import Money, minor_units
 
 DAY = date(2026, 12, 2)
@@ -183,3 +184,16 @@ def test_inclusive_prices_never_change_what_the_buyer_pays(values, spec, currenc
     for line in lines:
         assert result.net[line.id] + result.line_tax(line.id) == line.amount
     assert sum(result.net.values(), Decimal(0)) + result.total == sum((l.amount for l in lines), Decimal(0))
+
+
+def test_vat_numbers_have_their_member_states_form():
+    assert valid_for("DE 987.654-321", "DE") and valid_for("ATU12345678", "AT") and valid_for("EL123456789", "GR")
+    assert not valid_for("AT12345678", "AT")  # Austria's numbers start with U
+    assert not valid_for("DE987654321", "AT") and not valid_for("", "DE") and not valid_for("US123", "US")
+
+
+def test_reverse_charge_is_cross_border_inside_the_eu_only():
+    assert reverse_charge(destination="DE", seller="AT", vat_number="DE987654321")
+    assert not reverse_charge(destination="AT", seller="AT", vat_number="ATU12345678")  # domestic
+    assert not reverse_charge(destination="DE", seller=None, vat_number="DE987654321")  # seller unknown
+    assert not reverse_charge(destination="CH", seller="AT", vat_number="CHE123456789")  # not in the EU
