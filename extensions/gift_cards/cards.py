@@ -64,18 +64,17 @@ def generate(session, actor_label: str, *, count: Any, amount: Any, currency: An
 
 
 def redeem(session, code: str, amount: Any, key: str, *, actor_label: str = "system") -> Decimal:
-    """Spend ``amount`` of the card now (a hold captured at once); returns the balance left.
+    """Spend ``amount`` of the card now (a debit); returns the balance left.
     Refuses below zero: the card's row is locked while the balance is read."""
     card = find_card(session, code, "code", now=utcnow())
     value = parse_amount(amount, card.currency, "amount")
     try:
-        held = stored_value.hold(session, card, value, f"{key}:hold", actor=actor_label)
+        stored_value.hold(session, card, value, f"{key}:debit", spend=True, actor=actor_label)
     except stored_value.InsufficientBalance as exc:
         available = Money(exc.available, card.currency).amount
         raise BusinessError(TenderErrorCode.INSUFFICIENT_GIFT_CARD_BALANCE,
                             f"amount: the gift card ending {card.hint} has {available} {card.currency}, not {value}",
                             field="amount", available=format(available, "f")) from None
-    stored_value.capture(session, held, f"{key}:capture", actor=actor_label)
     return stored_value.balance(session, card.id)
 
 

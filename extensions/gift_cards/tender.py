@@ -45,33 +45,31 @@ class GiftCardTender:
         return {"stored_value_account_id": card.id, "hint": hint(code)}
 
     def available(self, call: TenderCall, details: dict[str, Any]) -> Decimal | None:
-        card = self._card(call, details)
-        if card is None or not card.is_active or (card.expires_at is not None and card.expires_at <= self._now()):
+        locked = self._locked(call, details)
+        card = locked.account if locked is not None else None
+        if card is None or card.expires_at is not None and card.expires_at <= self._now():
             return Decimal(0)
-        return max(stored_value.balance(call.session, card.id), Decimal(0))
+        return locked.available
 
     def authorize(self, call: TenderCall, leg: TenderLeg) -> Authorized:
-        card = self._card(call, leg.details)
-        if card is None or not card.is_active:
+        locked = self._locked(call, leg.details)
+        card = locked.account if locked is not None else None
+        if card is None or not card.is_active or card.kind != KIND:
             raise BusinessError(TenderErrorCode.UNKNOWN_GIFT_CARD, f"{leg.field}.code: no gift card with this code",
                                 field=f"{leg.field}.code")
         _check_card(card, f"{leg.field}.code", call.currency, self._now())
         key = leg_key(call, leg)
         try:
-            held = stored_value.hold(call.session, card, leg.amount.amount, f"{key}:hold", note=call.reference,
-                                     actor=call.actor.label)
+            entry = locked.hold(call.session, leg.amount.amount, f"{key}:{'debit' if call.capture else 'hold'}",
+                                spend=call.capture, note=call.reference, actor=call.actor.label)
         except stored_value.InsufficientBalance as exc:
             available = Money(exc.available, card.currency).amount
             raise BusinessError(TenderErrorCode.INSUFFICIENT_GIFT_CARD_BALANCE,
                                 f"{leg.field}.amount: the gift card ending {card.hint} has {available} "
                                 f"{card.currency}, not {leg.amount.amount}", field=f"{leg.field}.amount",
                                 available=format(available, "f")) from None
-        entries, status = [held.id], "authorized"
-        if call.capture:
-            entries.append(stored_value.capture(call.session, held, f"{key}:capture", actor=call.actor.label).id)
-            status = "captured"
-        return Authorized(status=status, gateway=GATEWAY, key=key, reference=str(held.id),
-                          raw={"hint": card.hint}, links={"entries": entries})
+        return Authorized(status="captured" if call.capture else "authorized", gateway=GATEWAY, key=key,
+                          reference=str(entry.id), raw={"hint": card.hint}, links={"entries": [entry]})
 
     def link(self, session, order: Any, authorized: Authorized) -> None:
         stored_value.link_order(session, authorized.links["entries"], order.id)
@@ -81,6 +79,9 @@ class GiftCardTender:
                                        order_id=order.id)
         return str(entry.id)
 
-    def _card(self, call: TenderCall, details: dict[str, Any]):
+    def _locked(self, call: TenderCall, details: dict[str, Any]):
+        """The card, locked and read once per checkout (None: no card named)."""
         account_id = (details or {}).get("stored_value_account_id")
-        return None if account_id is None else call.session.get(stored_value.StoredValueAccount, int(account_id))
+        if account_id is None:
+            return None
+        return stored_value.locked_for(call.session, call.memo, (KIND, int(account_id)), int(account_id))

@@ -62,15 +62,19 @@ def _batch(session: Session, gateway: str, cutoff: datetime, after: int, size: i
     done: Counter = Counter()
     orders = {row.order_id for row in rows if row.order_id is not None}
     channels = dict(session.exec(select(Order.id, Order.channel_id).where(Order.id.in_(orders))).all()) if orders else {}
-    for row in rows:
-        done[_void(session, row, channels.get(row.order_id))] += 1
+    providers: dict = {}
+    with session.no_autoflush:  # the batch's rows are written together, by a few executemany
+        for row in rows:
+            done[_void(session, row, channels.get(row.order_id), providers)] += 1
     return done, (rows[-1].id if len(rows) == size else None)
 
 
-def _void(session: Session, row: PaymentTransaction, channel_id: int | None) -> str:
+def _void(session: Session, row: PaymentTransaction, channel_id: int | None, providers: dict) -> str:
     key = f"{row.idempotency_key}:expiry-void"
     try:
-        provider = gateway_for(session, channel_id, row.gateway)
+        if (channel_id, row.gateway) not in providers:
+            providers[(channel_id, row.gateway)] = gateway_for(session, channel_id, row.gateway)
+        provider = providers[(channel_id, row.gateway)]
         result = provider.value.void(row.gateway_reference, key, provider.config)
     except (ProviderError, BusinessError) as exc:  # left authorized: the next run tries again
         log.warning("expiry void of payment %s failed: %s", row.id, exc.message)

@@ -39,10 +39,14 @@ def owner_key(customer_id: int | None = None, account_id: int | None = None) -> 
     return f"customer:{customer_id}" if customer_id is not None else None
 
 
-def find(session: Session, kind: str, owner: str, currency: str) -> StoredValueAccount | None:
-    return session.exec(select(StoredValueAccount).where(StoredValueAccount.kind == kind,
-                                                         StoredValueAccount.owner == owner,
-                                                         StoredValueAccount.currency == currency)).first()
+def find(session: Session, kind: str, owner: str, currency: str, *, lock: bool = False) -> StoredValueAccount | None:
+    """The owner's account of ``kind`` in ``currency`` (``lock``: locked for this transaction)."""
+    statement = select(StoredValueAccount).where(StoredValueAccount.kind == kind, StoredValueAccount.owner == owner,
+                                                 StoredValueAccount.currency == currency)
+    if lock and session.get_bind().dialect.name != "sqlite":
+        return session.exec(statement.with_for_update()).first()
+    account = session.exec(statement).first()
+    return lock_row(session, StoredValueAccount, account.id) if lock and account is not None else account
 
 
 def find_by_hash(session: Session, lookup_hash: str) -> StoredValueAccount | None:
@@ -107,17 +111,24 @@ def credit(session: Session, account: StoredValueAccount, amount: Decimal, key: 
     return _existing(session, key) or _write(session, lock(session, account.id), CREDIT, amount, key, **kwargs)
 
 
-def hold(session: Session, account: StoredValueAccount, amount: Decimal, key: str, **kwargs) -> StoredValueEntry:
-    """Reserve ``amount`` under the account's row lock; InsufficientBalance when the balance plus
-    the overdraft limit is below it."""
-    found = _existing(session, key)
-    if found is not None:
-        return found
-    locked = lock(session, account.id)
-    available = balance(session, locked.id) + locked.overdraft_limit
+def hold(session: Session, account: StoredValueAccount, amount: Decimal, key: str, *, spend: bool = False,
+         locked: bool = False, check_existing: bool = True, balance_now: Decimal | None = None,
+         **kwargs) -> StoredValueEntry:
+    """Reserve ``amount`` (``spend``: take it at once, a ``debit``) under the account's row lock;
+    InsufficientBalance when the balance plus the overdraft limit is below it. ``locked``: the
+    caller already holds the lock; ``check_existing=False``: the caller knows the key is new (a
+    checkout's own entries), saving the lookup; ``balance_now``: the balance the caller read under
+    the lock it still holds."""
+    if check_existing:
+        found = _existing(session, key)
+        if found is not None:
+            return found
+    locked_account = account if locked else lock(session, account.id)
+    current = balance(session, locked_account.id) if balance_now is None else balance_now
+    available = current + locked_account.overdraft_limit
     if amount > available:
         raise InsufficientBalance(max(available, Decimal(0)))
-    return _write(session, locked, HOLD, amount, key, **kwargs)
+    return _write(session, locked_account, DEBIT if spend else HOLD, amount, key, **kwargs)
 
 
 def release(session: Session, held: StoredValueEntry, key: str, **kwargs) -> StoredValueEntry:
@@ -127,16 +138,8 @@ def release(session: Session, held: StoredValueEntry, key: str, **kwargs) -> Sto
                                              hold_id=held.id, **kwargs)
 
 
-def capture(session: Session, held: StoredValueEntry, key: str, **kwargs) -> StoredValueEntry:
-    """Turn a hold into a debit: its release and the debit, both settling it."""
-    release(session, held, f"{key}:release", **kwargs)
-    account = session.get(StoredValueAccount, held.account_id)
-    return _existing(session, key) or _write(session, account, DEBIT, held.amount, key, hold_id=held.id, **kwargs)
-
-
-def link_order(session: Session, entry_ids: list[int], order_id: int) -> None:
-    for entry_id in entry_ids:
-        entry = session.get(StoredValueEntry, entry_id)
+def link_order(session: Session, entries: list[StoredValueEntry], order_id: int) -> None:
+    for entry in entries:
         entry.order_id = order_id
         session.add(entry)
 
@@ -151,9 +154,42 @@ def code_digest(code: str) -> str:
 
 def undo_hold(session: Session, hold_id: int, kind: str, amount: Decimal, key: str, *, order_id: int | None = None,
               actor: str = "system") -> StoredValueEntry:
-    """Give a leg back: ``void`` releases its hold, ``refund`` credits back what it debited."""
+    """Give a leg back: ``void`` releases its hold, ``refund`` credits back what it debited
+    (``hold_id`` names the leg's entry: its hold, or its debit when it was spent at once)."""
     held = session.get(StoredValueEntry, hold_id)
     if kind == "void":
         return release(session, held, key, order_id=order_id, actor=actor)
     account = session.get(StoredValueAccount, held.account_id)
     return credit(session, account, amount, key, order_id=order_id, actor=actor, note="refund")
+
+
+class Locked:
+    """An account locked for a checkout and its balance, kept current as the checkout spends."""
+
+    def __init__(self, account: StoredValueAccount | None, balance_now: Decimal):
+        self.account, self.balance = account, balance_now
+
+    @property
+    def available(self) -> Decimal:
+        if self.account is None or not self.account.is_active:
+            return Decimal(0)
+        return max(self.balance + self.account.overdraft_limit, Decimal(0))
+
+    def hold(self, session: Session, amount: Decimal, key: str, **kwargs) -> StoredValueEntry:
+        entry = hold(session, self.account, amount, key, locked=True, check_existing=False, balance_now=self.balance,
+                     **kwargs)
+        self.balance -= amount
+        return entry
+
+
+def locked_for(session: Session, memo: dict, memo_key, account_id: int | None = None, *, kind: str | None = None,
+               owner: str | None = None, currency: str | None = None) -> Locked:
+    """The checkout's :class:`Locked` view of an account (by id, or by kind, owner and currency),
+    locked and read once per checkout."""
+    if memo_key not in memo:
+        if account_id is not None:
+            account = lock(session, account_id)
+        else:
+            account = find(session, kind, owner, currency, lock=True) if owner else None
+        memo[memo_key] = Locked(account, balance(session, account.id) if account is not None else Decimal(0))
+    return memo[memo_key]

@@ -93,8 +93,8 @@ class StoredValueAccount(SQLModel, table=True):
 class StoredValueEntry(SQLModel, table=True):
     """One movement: ``credit`` adds, ``debit`` takes, ``hold`` reserves, ``release`` gives a hold back.
 
-    Available balance = credits − debits − holds + releases. Capturing a hold writes its release
-    and a debit.
+    Available balance = credits − debits − holds + releases. A checkout in a capturing channel
+    spends at once (a debit); otherwise it holds, and a cancel releases the hold.
     """
 
     __tablename__ = "stored_value_entry"
@@ -106,7 +106,7 @@ class StoredValueEntry(SQLModel, table=True):
     kind: str = Field(max_length=16)
     #: Always positive; ``kind`` says the direction.
     amount: Decimal = _money()
-    #: For ``release`` and a capture's ``debit``: the hold it settles.
+    #: For a ``release``: the hold it gives back.
     hold_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("stored_value_entry.id",
                                                                                   ondelete="SET NULL"), index=True))
     order_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("orders.id", ondelete="SET NULL"),

@@ -17,11 +17,6 @@ KIND = "store_credit"
 GATEWAY = "core.tender_type.store_credit"
 
 
-def credit_account(session: Session, cart: Any):
-    owner = ledger.owner_key(cart.customer_id, cart.account_id)
-    return ledger.find(session, KIND, owner, cart.currency) if owner else None
-
-
 class StoreCreditTender:
     def prepare(self, session: Session, actor: Any, cart: Any, value: dict[str, Any], field: str) -> dict[str, Any]:
         if ledger.owner_key(cart.customer_id, cart.account_id) is None:
@@ -30,28 +25,21 @@ class StoreCreditTender:
         return {}
 
     def available(self, call: TenderCall, details: dict[str, Any]) -> Decimal | None:
-        account = credit_account(call.session, call.cart)
-        if account is None or not account.is_active:
-            return Decimal(0)
-        return max(ledger.balance(call.session, account.id) + account.overdraft_limit, Decimal(0))
+        return _locked(call).available
 
     def authorize(self, call: TenderCall, leg: TenderLeg) -> Authorized:
-        account = credit_account(call.session, call.cart)
+        locked = _locked(call)
         key = leg_key(call, leg)
-        if account is None or not account.is_active:
+        if locked.account is None or not locked.account.is_active:
             raise _insufficient(leg, Decimal(0))
         try:
-            held = ledger.hold(call.session, account, leg.amount.amount, f"{key}:hold", note=call.reference,
-                               actor=call.actor.label)
+            # The checkout's own entry: new by construction (a rolled-back attempt left none).
+            entry = locked.hold(call.session, leg.amount.amount, f"{key}:{'debit' if call.capture else 'hold'}",
+                                spend=call.capture, note=call.reference, actor=call.actor.label)
         except ledger.InsufficientBalance as exc:
             raise _insufficient(leg, exc.available) from None
-        entries = [held.id]
-        status = "authorized"
-        if call.capture:
-            entries.append(ledger.capture(call.session, held, f"{key}:capture", actor=call.actor.label).id)
-            status = "captured"
-        return Authorized(status=status, gateway=GATEWAY, key=key, reference=str(held.id),
-                          links={"entries": entries, "hold": held.id})
+        return Authorized(status="captured" if call.capture else "authorized", gateway=GATEWAY, key=key,
+                          reference=str(entry.id), links={"entries": [entry]})
 
     def link(self, session: Session, order: Any, authorized: Authorized) -> None:
         ledger.link_order(session, authorized.links["entries"], order.id)
@@ -60,6 +48,12 @@ class StoreCreditTender:
         entry = ledger.undo_hold(session, int(payment.gateway_reference), undo.kind, undo.amount.amount, undo.key,
                                  order_id=order.id)
         return str(entry.id)
+
+
+def _locked(call: TenderCall) -> ledger.Locked:
+    """The buyer's store credit, locked for the rest of the checkout once the split is composed."""
+    return ledger.locked_for(call.session, call.memo, KIND, kind=KIND, currency=call.currency,
+                             owner=ledger.owner_key(call.cart.customer_id, call.cart.account_id))
 
 
 def _insufficient(leg: TenderLeg, available: Decimal) -> BusinessError:

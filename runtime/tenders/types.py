@@ -35,6 +35,9 @@ class TenderCall:
     reference: str
     #: The channel captures at checkout (``AUTHORIZE_AND_CAPTURE``).
     capture: bool = False
+    #: What tender types learnt during this checkout (a locked account and its balance), so
+    #: authorising does not read again what composing the split just read under the same lock.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def currency(self) -> str:

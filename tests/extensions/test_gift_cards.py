@@ -33,6 +33,11 @@ def balance(app, code):
         return cards.balance_of(session, code)
 
 
+def count_entries(app) -> int:
+    with app.extensions["vectis.db"].session() as session:
+        return len(session.exec(select(StoredValueEntry)).all())
+
+
 def test_bulk_generation_keeps_digests_only_and_logs_no_code(app, caplog):
     caplog.set_level(logging.DEBUG)
     codes = issue(app, count=50, amount="25.00", form="physical", batch="print-1")
@@ -53,7 +58,7 @@ def test_partial_redemption_and_every_refusal_changes_nothing(app):
     [code] = issue(app, amount="30.00")
     assert redeem(app, code, "12.50", "r1") == Decimal("17.50")
     assert redeem(app, code, "12.50", "r1") == Decimal("17.50")  # the same key spends once
-    entries = len(app.extensions["vectis.db"].session().exec(select(StoredValueEntry)).all())
+    entries = count_entries(app)
 
     for amount, key, code_, error, message in [
         ("20.00", "r2", code, "INSUFFICIENT_GIFT_CARD_BALANCE",
@@ -64,7 +69,7 @@ def test_partial_redemption_and_every_refusal_changes_nothing(app):
         with pytest.raises(BusinessError) as refused:
             redeem(app, code_, amount, key)
         assert (refused.value.code, refused.value.message) == (error, message)
-    assert len(app.extensions["vectis.db"].session().exec(select(StoredValueEntry)).all()) == entries
+    assert count_entries(app) == entries
     assert balance(app, code)["balance"].amount == Decimal("17.50")
 
 
