@@ -53,7 +53,10 @@ def resolve_tax_total(cart: Cart, info):
 
 @cart_type.field("taxExplain")
 def resolve_tax_explain(cart: Cart, info):
-    quote = _quote(info, cart)
+    try:
+        quote = _quote(info, cart)
+    except BusinessError:  # as taxTotal: placeOrder names the address field at fault
+        return []
     by_line = defaultdict(list)
     for tax in quote.result.lines:
         by_line[tax.line_id].append(tax)

@@ -138,9 +138,11 @@ def test_a_malformed_vat_number_pays_the_destination_vat(app, client):
 def test_an_unknown_region_refuses_the_checkout_and_changes_nothing(app, client):
     taxed_store(app)
     cart = ready(client, {**SEATTLE, "region": "ZZ"})
+    shown = post(client, CART, {"id": cart})["data"]["cart"]
 
     placed = post(client, PLACE, {"id": cart, "key": "tax-bad"})["data"]["placeOrder"]
 
+    assert (shown["taxTotal"], shown["taxExplain"]) == ({"amount": "0.00"}, [])
     assert placed["order"] is None
     assert placed["errors"] == [{"code": "TAX_ADDRESS_INVALID", "field": "shippingAddress.region",
                                  "message": "shippingAddress.region: 'US-ZZ' is not a region of US"}]
