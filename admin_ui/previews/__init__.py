@@ -6,9 +6,10 @@ what its template (``admin/previews/<kind>.html``) shows. Nothing is written.
 """
 from __future__ import annotations
 
-from admin_ui.previews import automation, label, mmoq_cap, promotion, state_machine
+from admin_ui.previews import approval_route, automation, label, mmoq_cap, promotion, state_machine
 
 PREVIEWS = {
+    "approval_route": approval_route.preview,
     "label": label.preview,
     "mmoq_cap": mmoq_cap.preview,
     "promotion": promotion.preview,
