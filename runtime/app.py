@@ -33,10 +33,11 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     state_machines.init_app(app)
     live.init_app(app)
     if web:
-        from runtime.graphql import sdl, view
+        from runtime.graphql import explorer, sdl, view
 
         view.init_app(app)
         sdl.init_app(app)  # GET /graphql/schema.graphql
+        explorer.init_app(app)  # the explorer's vendored assets under /graphql/explorer/
     observability.init_app(app)
     security.init_app(app, probe=probe)  # proxies, rate limits (after observability), secrets key checked
     automations.init_app(app)

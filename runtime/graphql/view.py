@@ -5,7 +5,6 @@ import logging
 import time
 
 from ariadne import graphql_sync
-from ariadne.explorer import ExplorerGraphiQL
 from flask import Blueprint, Flask, current_app, jsonify, request
 from graphql import GraphQLError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +15,7 @@ from runtime.errors import AuthError, RequestError
 from runtime.graphql.context import Context
 from runtime.graphql.documents import DocumentCache
 from runtime.graphql.edge import BadUserInput, read_request
+from runtime.graphql.explorer import page as explorer_page
 from runtime.graphql.schema import build_schema
 from runtime.observability import observe_graphql, report_unexpected
 from runtime.security.ratelimit import limit_graphql
@@ -25,7 +25,6 @@ from runtime.security.ratelimit import limit_graphql
 error_log = logging.getLogger("runtime.graphql.errors")
 error_log.addFilter(lambda record: False)
 blueprint = Blueprint("graphql", __name__)
-explorer = ExplorerGraphiQL(title="Vectis GraphQL")
 
 
 def init_app(app: Flask) -> None:
@@ -77,7 +76,7 @@ def _actor(context: Context) -> Actor:
 
 @blueprint.get("/graphql")
 def explore():
-    return explorer.html(None), 200
+    return explorer_page()  # GraphiQL from the package's vendored assets, no CDN
 
 
 @blueprint.post("/graphql")
