@@ -1,15 +1,21 @@
 """GraphQL of bulk cart line operations and lines saved for later."""
 from __future__ import annotations
 
-from ariadne import MutationType, ObjectType
+import base64
+import binascii
+
+from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import select
 
 from runtime.carts.resolvers import remember
 from runtime.catalog.models import ProductVariant
+from runtime.carts.errors import CheckoutErrorCode as Code
+from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
-from runtime.quick_order import saved
+from runtime.quick_order import entry, saved, sheet
 from runtime.quick_order.models import CartSavedLine
 
+query = QueryType()
 mutation = MutationType()
 cart_type = ObjectType("Cart")
 saved_type = ObjectType("SavedCartLine")
@@ -95,7 +101,43 @@ def resolve_saved_variant(row: CartSavedLine, info):
     return found[row.variant_id]
 
 
+@query.field("quickOrderRows")
+@payload
+def resolve_quick_order_rows(_, info, input: dict):
+    ctx = context_of(info)
+    text, upload = input.get("text"), input.get("file")
+    if (text is None) == (upload is None):
+        raise BusinessError(Code.INVALID_INPUT, "input: give either text or file, exactly one", field="input")
+    if ctx.channel is None:
+        raise BusinessError(Code.CHANNEL_REQUIRED, "X-Channel-Slug: name the channel to order in (there is no default "
+                            "channel)", field="X-Channel-Slug")
+    if text is not None:
+        read, where = sheet.from_text(text), "input.text"
+    else:
+        read, where = sheet.from_file(upload["filename"], _decoded(upload["content_base_64"]), "input.file"), "input.file"
+    with ctx.reads() as session:
+        rows = entry.resolve(session, ctx.channel.id, read, where)
+    return {"header": read.header, "rows": [
+        {"row": row.source.row, "text": row.source.text, "identifier": row.source.identifier, "variant": row.variant,
+         "quantity": row.source.quantity, "package": row.package if row.variant else row.source.package,
+         "multiplier": row.source.multiplier, "alternatives": row.alternatives,
+         "errors": [error.as_dict() for error in row.errors]} for row in rows]}
+
+
+def _decoded(content: str) -> bytes:
+    if len(content) > sheet.FILE_MAX_BYTES * 4 // 3 + 4:
+        raise BusinessError(Code.INVALID_INPUT, f"input.file.contentBase64: a file holds at most {sheet.FILE_MAX_BYTES} "
+                            "bytes", field="input.file.contentBase64")
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise BusinessError(Code.INVALID_INPUT, "input.file.contentBase64: not base64", field="input.file.contentBase64"
+                            ) from None
+
+
+rows_type = ObjectType("QuickOrderRowsPayload")
+rows_type.set_field("rows", lambda result, _info: result.get("rows") or [])
 saved_type.set_alias("package", "package_slug")
 saved_type.set_alias("savedAt", "created_at")
 
-bindables = [mutation, cart_type, saved_type, outcome_type, restore_type, bulk_type]
+bindables = [query, rows_type, mutation, cart_type, saved_type, outcome_type, restore_type, bulk_type]
