@@ -18,7 +18,7 @@ QUORUM_CHECK_SECONDS = 900
 
 def init_app(app: Flask) -> None:
     from runtime.approvals.carts import expire_effect
-    from runtime.approvals.gate import GATE_POSITION, gate
+    from runtime.approvals.gate import AFTER_STOCK, BEFORE_STOCK, GATE_POSITION, after_stock, before_stock, gate
     from runtime.approvals.quorum import check_pending
     from runtime.jobs import register_periodic_job
     from runtime.checkout.pipeline import Stage, register_stage
@@ -32,3 +32,7 @@ def init_app(app: Flask) -> None:
                       label="Expire the cart's pending approval request (the cart machine's expire_approval timer)")
     register_stage(app, Stage("approvals", GATE_POSITION, gate,
                               "A cart an approval route selects needs an approved request; refuse a price drift."))
+    register_stage(app, Stage("approvals_before_stock", BEFORE_STOCK, before_stock,
+                              "Mark that an approved cart's placement reached the inventory stage."))
+    register_stage(app, Stage("approvals_after_stock", AFTER_STOCK, after_stock,
+                              "Mark that it passed it (a refusal between the two blocks the cart for inventory)."))

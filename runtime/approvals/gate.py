@@ -28,6 +28,10 @@ from runtime.state_machines import SystemActor, fire
 
 #: After tax (400) and before the tenders authorise (700).
 GATE_POSITION = 650
+#: Just around the inventory stage (850): reached and passed.
+BEFORE_STOCK, AFTER_STOCK = 849, 851
+#: ``session.info`` key of the marks of one placement.
+STOCK_MARKS = "vectis.approvals.stock"
 SYSTEM = SystemActor("system:approvals")
 
 
@@ -47,6 +51,7 @@ def gate(checkout: Checkout) -> None:
     moved = approvals.drift(request, live)
     if moved is None:
         checkout.note("approvals", request=request.id, approved_total=format(request.amount, "f"))
+        _watch_stock(checkout, request.id)
         return
     approved, moved = Money(request.amount, cart.currency).amount, Money(moved, cart.currency).amount
     reason = (f"the grand total is {live} {cart.currency}, {moved} away from the approved {approved}, beyond "
@@ -55,6 +60,48 @@ def gate(checkout: Checkout) -> None:
     after_rollback(session, lambda: _send_back(app, cart_id, request.id, reason, live))
     raise BusinessError(Code.APPROVAL_PRICE_DRIFT, f"cartId: {reason}; the cart went back for approval",
                         field="cartId", approvedGrandTotal=format(approved, "f"), liveGrandTotal=format(live, "f"))
+
+
+def _watch_stock(checkout: Checkout, request_id: int) -> None:
+    """The inventory gate: if placement of the approved cart fails in the inventory stage (it
+    re-validates stock inside the transaction), the cart moves to ``cart_approved_blocked_inventory``
+    once the refusal rolled back, keeping its approvals. The stages around the inventory stage
+    (:data:`BEFORE_STOCK`, :data:`AFTER_STOCK`) tell a stock refusal from any other."""
+    marks = {"reached": False, "passed": False}
+    checkout.session.info[STOCK_MARKS] = marks
+    app, cart_id = current_app._get_current_object(), checkout.cart.id
+
+    def blocked() -> None:
+        if marks["reached"] and not marks["passed"]:
+            _block(app, cart_id, request_id)
+
+    after_rollback(checkout.session, blocked)
+
+
+def before_stock(checkout: Checkout) -> None:
+    if STOCK_MARKS in checkout.session.info:
+        checkout.session.info[STOCK_MARKS]["reached"] = True
+
+
+def after_stock(checkout: Checkout) -> None:
+    marks = checkout.session.info.pop(STOCK_MARKS, None)
+    if marks is not None:
+        marks["passed"] = True
+
+
+def _block(app, cart_id: int, request_id: int) -> None:
+    def work(session):
+        cart = session.get(Cart, cart_id, with_for_update=True)
+        request = core.latest(session, approvals.SUBJECT, cart_id, lock=True)
+        if cart is None or request is None or request.id != request_id or cart.state != "approved":
+            return
+        fire(session, cart, "block_for_inventory", SYSTEM)
+        reason = "stock ran short at placement; the approvals are kept: place again once stock returns, or withdraw to edit"
+        fault(session, request, "OUT_OF_STOCK", reason, "placement")
+        step_event(session, request, "blocked", SYSTEM.label, note=reason)
+
+    with app.app_context():
+        app.extensions["vectis.db"].run(work)
 
 
 def _send_back(app, cart_id: int, request_id: int, reason: str, live) -> None:

@@ -202,3 +202,34 @@ def test_a_request_nobody_decides_for_14_days_expires_with_the_cart_through_the_
     assert call(client, INBOX, {}, t["boss@acme.test"])["nodes"] == []
     steps = [e.payload["step"] for e in rows(app, OutboxEvent, OutboxEvent.type == "approval.step")]
     assert steps == ["submitted", "expired"]
+
+
+def test_short_stock_blocks_an_approved_cart_which_keeps_its_approvals_and_places_once_stock_returns(app, client):
+    from runtime.inventory.models import StockLevel
+    from tests.runtime.test_inventory import tracked_store
+
+    tracked_store(app, on_hand=1)
+    publish(app, ROUTE)
+    t = b2b(app, client, employees=EMPLOYEES)["tokens"]
+    buyer = t["buyer@acme.test"]
+    cart = ready_cart(client, buyer)  # 2 mugs, 1 in stock
+    call(client, SUBMIT, {"id": cart}, buyer)
+    for approver in ("boss@acme.test", "fin1@acme.test", "fin2@acme.test"):
+        call(client, APPROVE, {"id": cart}, t[approver])
+
+    short = call(client, PLACE, {"id": cart, "key": "s1"}, buyer)
+    assert [e["code"] for e in short["errors"]] == ["OUT_OF_STOCK"]
+    seen = approval(client, cart, buyer)
+    assert (seen["state"], seen["approval"]["status"], seen["approval"]["fault"]) == (
+        "cart_approved_blocked_inventory", "approved", {"code": "OUT_OF_STOCK", "phase": "placement"})
+    assert len(seen["approval"]["approvals"]) == 3
+    assert rows(app, Order) == []
+
+    def restock(session):
+        level = session.exec(select(StockLevel)).one()
+        level.on_hand = 5
+        session.add(level)
+    app.extensions["vectis.db"].run(restock)
+    placed = call(client, PLACE, {"id": cart, "key": "s2"}, buyer)
+    assert placed["errors"] == [] and placed["order"]["total"]["amount"] == "22.90"
+    assert rows(app, Cart)[0].state == "converted"
