@@ -27,6 +27,7 @@ cart_type = ObjectType("Cart")
 order_type = ObjectType("Order")
 channel_type = ObjectType("Channel")
 CACHE = "vectis.tax"
+ORDERS_CACHE = "vectis.tax.orders"
 
 
 def _quote(info, cart: Cart) -> service.TaxQuote:
@@ -70,16 +71,28 @@ def _applied(tax, currency: str) -> dict:
             "amount": money(Money(tax.amount, currency))}
 
 
+def _order_tax_lines(info, order: Order) -> list:
+    """The tax lines of ``order``, loaded at once for every order the request has seen."""
+    loaded = info.context.__dict__.setdefault(ORDERS_CACHE, {})
+    if order.id not in loaded:
+        seen = info.context.__dict__.get("vectis.orders", {}).get("orders", {})
+        ids = sorted({order.id, *(i for i in seen if i not in loaded)})
+        loaded.update({i: [] for i in ids})
+        with context_of(info).reads() as session:
+            rows = session.execute(select(OrderTaxLine, OrderLine.sku).outerjoin(
+                OrderLine, OrderLine.id == OrderTaxLine.order_line_id).where(OrderTaxLine.order_id.in_(ids))
+                .order_by(OrderTaxLine.id)).all()
+        for row, sku in rows:
+            loaded[row.order_id].append((row, sku))
+    return loaded[order.id]
+
+
 @order_type.field("taxLines")
 def resolve_tax_lines(order: Order, info):
-    with context_of(info).reads() as session:
-        rows = session.execute(select(OrderTaxLine, OrderLine.sku).outerjoin(
-            OrderLine, OrderLine.id == OrderTaxLine.order_line_id).where(OrderTaxLine.order_id == order.id)
-            .order_by(OrderTaxLine.id)).all()
     return [{"kind": row.kind, "sku": sku, "jurisdiction": row.jurisdiction, "level": row.level,
              "rate": format(row.rate, "f"), "stage": row.stage, "tax_class": row.tax_class, "compound": row.compound,
              "base": format(row.base, "f"), "amount": money(Money(row.amount, row.currency)), "rule": row.rule,
-             "provider": row.provider} for row, sku in rows]
+             "provider": row.provider} for row, sku in _order_tax_lines(info, order)]
 
 
 def _settings(row) -> dict:

@@ -11,7 +11,7 @@ from runtime.orders.models import Order
 from runtime.tax.importer import import_rates
 from runtime.tax.models import ChannelTaxSettings, OrderTaxLine
 from runtime.tax.service import set_channel_settings
-from tests.runtime.helpers import signed_in
+from tests.runtime.helpers import recorded_statements, signed_in
 from tests.runtime.test_carts_api import BILL_TO, ERRORS, METHOD, PAY, SHIP_TO, b2b, new_cart, post, rows, store
 
 DEMO_CSV = Path(__file__).resolve().parents[2] / "examples" / "demo_store" / "tax_rates.csv"
@@ -198,3 +198,18 @@ def test_a_published_tax_rule_sets_the_class_and_the_explain_and_order_name_it(a
     assert [(t["kind"], t["taxClass"], t["amount"]["amount"]) for t in placed["order"]["taxLines"]] == [
         ("line", "reduced", "1.26"), ("shipping", "standard", "0.93")]
     assert rows(app, OrderTaxLine)[0].rule == "mugs_reduced@1"
+
+
+def test_staff_list_orders_with_their_tax_lines_in_one_statement(app, client):
+    taxed_store(app)
+    for key in ("list-1", "list-2", "list-3"):
+        assert post(client, PLACE, {"id": ready(client, SEATTLE), "key": key})["data"]["placeOrder"]["errors"] == []
+    staff = signed_in(app, client, "sales")
+    statements = {}
+
+    for fields in ("id", "id taxLines { jurisdiction amount { amount } }"):
+        with recorded_statements(app.extensions["vectis.db"]) as statements[fields]:
+            listed = post(client, f"{{ orders(first: 50) {{ nodes {{ {fields} }} }} }}", {}, staff)["data"]["orders"]["nodes"]
+
+    assert len(listed) == 3 and all(len(node["taxLines"]) == 8 for node in listed)
+    assert len(statements[fields]) == len(statements["id"]) + 1
