@@ -157,6 +157,26 @@ def db_upgrade() -> None:
             click.echo(line)
 
 
+@db.command("verify-backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=str))
+def db_verify_backup(archive: str) -> None:
+    """Restore a pg_dump archive into a scratch database and compare it with this one."""
+    from pathlib import Path
+
+    from runtime.backups import verify_backup
+    from runtime.config import load_settings
+
+    checks = verify_backup(load_settings().database_url, Path(archive))
+    for check in checks:
+        verdict = "same" if check.same else "DIFFERENT"
+        click.echo(f"{check.table}: {check.source_rows} row(s) here, {check.backup_rows} in the backup: {verdict}")
+    different = [c.table for c in checks if not c.same]
+    if different:
+        click.echo(f"vectis: the backup differs from the database in {len(different)} table(s): {', '.join(different)}", err=True)
+        sys.exit(1)
+    click.echo(f"backup {archive} verified: {len(checks)} tables restored with the same rows")
+
+
 @cli.group()
 def users() -> None:
     """Users and roles."""

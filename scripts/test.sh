@@ -19,5 +19,12 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "could not install chromium: the browser tests will be skipped"
 fi
 [ -x /usr/bin/chromium ] || echo "browser: /usr/bin/chromium missing, tests/browser will be skipped"
+# The backup test (tests/runtime/test_backups.py) runs pg_dump and pg_restore; install Debian's
+# client when missing and we may, as for chromium.
+if [ -n "${VECTIS_TEST_DATABASE_URL:-}" ] && ! command -v pg_restore >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's postgresql-client for the backup test"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client; } >/dev/null \
+    || echo "could not install postgresql-client: the backup test will be skipped"
+fi
 echo "backends: sqlite${VECTIS_TEST_DATABASE_URL:+, postgresql ($VECTIS_TEST_DATABASE_URL)}${VECTIS_TEST_REDIS_URL:+, redis ($VECTIS_TEST_REDIS_URL)}"
 exec .venv/bin/python -m pytest "$@"
