@@ -15,7 +15,10 @@ idempotency key, reads the order back and prints one line:
   and the coupon ``WELCOME10`` (``--coupon``; ``--coupon ''`` for none). The demo allows it once
   per customer: when it was used already (``COUPON_CUSTOMER_LIMIT_REACHED``) the order is placed
   without it and the line says so;
-* ``b2b``: ``buyer@acme.demo.test``, channel ``b2b``, the location's saved address and saved card.
+* ``b2b``: ``buyer@acme.demo.test``, channel ``b2b``, the location's saved address and saved card;
+* ``b2b-approval`` (not part of ``all``): the B2B checkout with enough units to pass 1,000, which the
+  demo route ``manager_over_1000`` sends for approval: placeOrder is refused (``APPROVAL_REQUIRED``),
+  the buyer submits the cart, ``manager@acme.demo.test`` approves it, and the buyer places it.
 
 A guest cannot read an order by id (it is the buyer's or staff's), so the guest's summary is the
 ``placeOrder`` payload's order. Exits 1 with the GraphQL errors on the first failure.
@@ -119,6 +122,8 @@ def _json_or(raw: bytes, fallback: str) -> dict:
 
 def run(url: str, scenario: str, coupon: str = DEFAULT_COUPON) -> str:
     """One checkout; returns its summary line."""
+    if scenario == "b2b-approval":
+        return run_approval(url)
     client = Client(url, CHANNELS[scenario])
     if scenario in USERS:
         email, password = USERS[scenario]
@@ -168,10 +173,64 @@ def run(url: str, scenario: str, coupon: str = DEFAULT_COUPON) -> str:
             f"{total['amount']} {total['currency']}  ({lines}){discounted}  id={order['id']}")
 
 
+Q_CART_LINES = "query CartLines($id: ID!) { cart(id: $id) { lines { id unitPrice { amount } } } }"
+M_UPDATE_LINE = mutation("updateCartLine", "cartId: $cartId, lineId: $lineId, quantity: $quantity",
+                         "$cartId: ID!, $lineId: ID!, $quantity: Int!", f"cart {{ {CART} }}")
+M_SUBMIT = mutation("submitCartForApproval", "cartId: $cartId, note: $note", "$cartId: ID!, $note: String",
+                    "cart { id state }")
+M_APPROVE = mutation("approveCart", "cartId: $cartId, note: $note", "$cartId: ID!, $note: String", "cart { id state }")
+MANAGER = ("manager@acme.demo.test", "demo-approver-password")
+#: The demo route's threshold (examples/demo/definitions/approvals/manager_over_1000.yaml).
+APPROVAL_THRESHOLD = 1000
+
+
+def run_approval(url: str) -> str:
+    """The B2B checkout of a cart over the threshold, through the manager's approval."""
+    buyer = Client(url, CHANNELS["b2b"])
+    email, password = USERS["b2b"]
+    buyer.token = buyer.call(Q_LOGIN, {"email": email, "password": password}, "login")["tokens"]["accessToken"]
+    products = buyer.call(Q_PRODUCTS, {"search": SEARCH["b2b"]})["products"]["nodes"]
+    variant = next(p for p in products if p["variants"])["variants"][0]
+    location = buyer.call(Q_VIEWER)["viewer"]["employee"]["location"]
+    cards = buyer.call(Q_SAVED_CARDS, {"locationId": location["id"]})["savedPaymentMethods"]
+    cart = buyer.call(M_CREATE_CART, {"input": {"lines": [{"variantId": variant["id"], "quantity": 1}],
+                                                "locationId": location["id"]}}, "createCart")["cart"]
+    cart_id = cart["id"]
+    line = buyer.call(Q_CART_LINES, {"id": cart_id})["cart"]["lines"][0]
+    quantity = int(APPROVAL_THRESHOLD / float(line["unitPrice"]["amount"])) + 1
+    for _ in range(5):  # volume prices and promotions lower the total as the quantity grows
+        updated = buyer.call(M_UPDATE_LINE, {"cartId": cart_id, "lineId": line["id"], "quantity": quantity},
+                             "updateCartLine")["cart"]
+        total = float(updated["total"]["amount"])
+        if total > APPROVAL_THRESHOLD:
+            break
+        quantity = int(quantity * APPROVAL_THRESHOLD * 1.1 / max(total, 0.01)) + 1
+    address = {"addressId": location["addresses"][0]["id"]}
+    buyer.call(M_SHIPPING, {"cartId": cart_id, "input": address}, "setCartShippingAddress")
+    cart = buyer.call(M_BILLING, {"cartId": cart_id, "input": address}, "setCartBillingAddress")["cart"]
+    buyer.call(M_METHOD, {"cartId": cart_id, "code": cart["availableShippingMethods"][0]["code"]}, "setCartShippingMethod")
+    buyer.call(M_PAYMENT, {"cartId": cart_id, "input": {"savedPaymentMethodId": cards[0]["id"]}}, "setCartPayment")
+    key = f"client-b2b-approval-{uuid.uuid4()}"
+    refused = buyer.call(M_PLACE, {"cartId": cart_id, "key": key}, "placeOrder", {"APPROVAL_REQUIRED"})
+    if not refused["errors"]:
+        raise Failed(f"placeOrder: the cart ({quantity} units) was placed without approval")
+    buyer.call(M_SUBMIT, {"cartId": cart_id, "note": "client script"}, "submitCartForApproval")
+    manager = Client(url, CHANNELS["b2b"])
+    manager.token = manager.call(Q_LOGIN, {"email": MANAGER[0], "password": MANAGER[1]}, "login")["tokens"]["accessToken"]
+    state = manager.call(M_APPROVE, {"cartId": cart_id, "note": "ok"}, "approveCart")["cart"]["state"]
+    if state != "approved":
+        raise Failed(f"approveCart: the cart is {state} (another route needs more approvers)")
+    order = buyer.call(M_PLACE, {"cartId": cart_id, "key": f"{key}-approved"}, "placeOrder")["order"]
+    order = buyer.call(Q_ORDER, {"id": order["id"]})["order"]
+    total = order["total"]
+    return (f"b2b-approval order {order['number']}  {order['state']}  {order['paymentStatus']}  {total['amount']} "
+            f"{total['currency']}  ({variant['sku']} x{quantity})  approved by {MANAGER[0]}  id={order['id']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000/graphql")
-    parser.add_argument("--scenario", choices=["guest", "b2c", "b2b", "all"], default="all")
+    parser.add_argument("--scenario", choices=["guest", "b2c", "b2b", "b2b-approval", "all"], default="all")
     parser.add_argument("--coupon", default=DEFAULT_COUPON, help=f"the code the {COUPON_SCENARIO} scenario applies "
                                                                  "('' for none)")
     args = parser.parse_args(argv)

@@ -25,6 +25,7 @@ from runtime.carts import service as carts
 from runtime.carts.lines import cart_lines
 from runtime.carts.models import Cart
 from runtime.channels.models import Channel
+from runtime.checkout.pipeline import Checkout, run_stages, stages
 from runtime.definitions.live import live_definitions
 from runtime.errors import BusinessError
 from runtime.promotions.facts import Buyer, PricedLine, cart_fact, number
@@ -33,6 +34,9 @@ from runtime.state_machines import EffectCall, fire
 SUBJECT = "cart"
 KIND = "approval_route"
 #: Cart states while a request is pending, by phase position.
+#: The approvals gate's checkout stage position: after tax (400), before the tenders authorise
+#: (700). A quote of the grand total runs the stages before it.
+GATE_POSITION = 650
 FIRST_PHASE_STATE, LATER_PHASE_STATE = "pending_cart_approval", "pending_payment_approval"
 PENDING_STATES = (FIRST_PHASE_STATE, LATER_PHASE_STATE)
 
@@ -45,21 +49,39 @@ class Routing:
     fact: dict[str, Any]
 
 
-def fact_of(session: Session, cart: Cart) -> dict[str, Any]:
-    """The cart fact routes read: the promotion engine's, plus the grand total."""
+def grand_total(session: Session, cart: Cart, actor: Actor) -> Decimal:
+    """The grand total placeOrder would charge now: the checkout stages before the approvals gate
+    (pricing, promotions, shipping, tax) run on the cart inside a savepoint that is rolled back."""
+    lines = cart_lines(session, cart)
+    channel = session.get(Channel, cart.channel_id)
+    checkout = Checkout(session=session, cart=cart, lines=lines, channel=channel, actor=actor,
+                        base_currency=current_app.config["VECTIS"].base_currency, idempotency_key="approval-quote")
+    savepoint = session.begin_nested()
+    try:
+        run_stages(checkout, [s for s in stages(current_app) if s.position < GATE_POSITION])
+        total = checkout.total.amount
+    finally:
+        savepoint.rollback()
+        session.expire_all()  # the stages changed rows in memory that the savepoint undid
+    return total
+
+
+def fact_of(session: Session, cart: Cart, total: Decimal | None = None) -> dict[str, Any]:
+    """The cart fact routes read: the promotion engine's, plus the grand total (``total``, else the
+    cart's stored total)."""
     lines = [PricedLine(str(line.id), line.variant_id, line.base_quantity, line.unit_price)
              for line in cart_lines(session, cart)]
     channel = session.get(Channel, cart.channel_id)
     buyer = Buyer(customer_id=cart.customer_id, account_id=cart.account_id, user_id=cart.user_id, email=cart.email)
     fact = cart_fact(session, channel=channel, currency=cart.currency, lines=lines, buyer=buyer, cart_id=str(cart.id))
-    fact["total"] = number(cart.total)
+    fact["total"] = number(cart.total if total is None else total)
     return fact
 
 
-def routing(session: Session, cart: Cart, requester_roles: frozenset[str]) -> Routing:
+def routing(session: Session, cart: Cart, requester_roles: frozenset[str], total: Decimal | None = None) -> Routing:
     live = live_definitions(current_app).all(KIND)
     routes: list[ApprovalRoute] = [d.compiled for d in live]
-    fact = fact_of(session, cart)
+    fact = fact_of(session, cart, total)
     plan = combine(select_routes(routes, fact, requester_roles))
     return Routing(plan, {d.name: d.revision for d in live}, explain(routes, fact, requester_roles), fact)
 
@@ -70,7 +92,9 @@ def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
     if actor.user_id is None or cart.user_id != actor.user_id:
         raise BusinessError(Code.NOT_FOUND, f"cartId: no cart {token!r} of yours to submit", field="cartId")
     carts.require_active(cart)
-    routed = routing(session, cart, actor.roles)
+    total = grand_total(session, cart, actor)
+    cart = carts.load_cart(session, actor, token, lock=True)  # fresh after the quote's rollback
+    routed = routing(session, cart, actor.roles, total)
     if not routed.plan.required:
         raise BusinessError(Code.APPROVAL_NOT_REQUIRED, "cartId: no approval route applies to this cart; place it",
                             field="cartId")
@@ -80,7 +104,7 @@ def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
     fire(session, cart, "submit_for_approval", actor)
     request = core.open_request(session, subject_type=SUBJECT, subject_id=cart.id, account_id=cart.account_id,
                                 requester=actor, plan=core.plan_document(routed.plan, routed.revisions),
-                                amount=cart.total, currency=cart.currency, subject_version=cart.version, note=text)
+                                amount=total, currency=cart.currency, subject_version=cart.version, note=text)
     follow_phase(session, cart, request, actor)
     step_event(session, request, "submitted", actor.label, phase=request.current_phase, note=text,
                 routes=list(routed.plan.routes))

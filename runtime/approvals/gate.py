@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import current_app
 
 from runtime.approvals import carts as approvals
+from runtime.approvals.carts import GATE_POSITION  # noqa: F401  (the stage's position, registered in __init__)
 from runtime.approvals import core
 from runtime.approvals.core import ApprovalErrorCode as Code
 from runtime.approvals.events import fault, step_event
@@ -26,8 +27,6 @@ from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.state_machines import SystemActor, fire
 
-#: After tax (400) and before the tenders authorise (700).
-GATE_POSITION = 650
 #: Just around the inventory stage (850): reached and passed.
 BEFORE_STOCK, AFTER_STOCK = 849, 851
 #: ``session.info`` key of the marks of one placement.
@@ -39,7 +38,7 @@ def gate(checkout: Checkout) -> None:
     if not live_definitions(current_app).all(approvals.KIND):
         return
     session, cart = checkout.session, checkout.cart
-    routed = approvals.routing(session, cart, checkout.actor.roles)
+    routed = approvals.routing(session, cart, checkout.actor.roles, checkout.total.amount)
     if not routed.plan.required:
         return
     request = core.latest(session, approvals.SUBJECT, cart.id)

@@ -153,7 +153,7 @@ def resolve_explain(cart: Cart, info):
     if ctx.actor.user_id is None or cart.user_id != ctx.actor.user_id:
         return None  # only the buyer asks what submitting would need
     with ctx.reads() as session:
-        routed = approvals.routing(session, cart, ctx.actor.roles)
+        routed = approvals.routing(session, cart, ctx.actor.roles, approvals.grand_total(session, cart, ctx.actor))
     plan = core.plan_document(routed.plan, routed.revisions)
     return {"required": routed.plan.required,
             "routes": [{**e.to_dict(), "requester_matched": e.requester_matched,

@@ -104,3 +104,12 @@ def test_the_b2c_checkout_applies_welcome10_once_per_customer(demo_server):
     tenth = (Decimal(welcome[1]) / 100_000).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert Decimal(welcome[5]) / 10_000 == Decimal(welcome[2]) / 10_000 == tenth
     assert found[1][3:] == (None, None, None)
+
+
+def test_the_b2b_approval_scenario_is_refused_submitted_approved_and_placed(demo_server):
+    base, _database = demo_server
+    done = subprocess.run([sys.executable, str(CLIENT), "--url", f"{base}/graphql", "--scenario", "b2b-approval"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip()
+    assert line.startswith("b2b-approval order ") and "approved by manager@acme.demo.test" in line, line
