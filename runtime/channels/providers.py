@@ -16,7 +16,7 @@ from runtime.packs.registry import Entry
 from runtime.security.secrets import SecretUnreadable, open_config, seal_config, secret_fields
 
 #: Slots a channel configures providers for.
-PROVIDER_SLOTS = ("payment_gateway", "shipping_rate_provider", "tax_provider")
+PROVIDER_SLOTS = ("payment_gateway", "shipping_rate_provider", "tax_provider", "cart_parse_provider")
 
 
 @dataclass(frozen=True)

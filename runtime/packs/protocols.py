@@ -167,6 +167,15 @@ class ParsedLine:
     quantity: int
     #: The text this line was read from, shown back to the buyer.
     source: str
+    #: A package slug of the product's ladder (None: base units).
+    package: str | None = None
+    #: How sure the provider is, 0 to 1.
+    confidence: float = 1.0
+    #: Where ``source`` sits in the text given (character offsets), when the provider knows.
+    start: int | None = None
+    end: int | None = None
+    #: Other SKUs the text could mean (an ambiguous name).
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

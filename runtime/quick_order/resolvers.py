@@ -5,6 +5,7 @@ import base64
 import binascii
 
 from ariadne import MutationType, ObjectType, QueryType
+from flask import current_app
 from sqlmodel import select
 
 from runtime.carts.resolvers import remember
@@ -12,7 +13,7 @@ from runtime.catalog.models import ProductVariant
 from runtime.carts.errors import CheckoutErrorCode as Code
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
-from runtime.quick_order import entry, saved, sheet
+from runtime.quick_order import entry, parse, saved, sheet
 from runtime.quick_order.models import CartSavedLine
 
 query = QueryType()
@@ -135,9 +136,33 @@ def _decoded(content: str) -> bytes:
                             ) from None
 
 
+@query.field("cartAiParseToLookupItems")
+@payload
+def resolve_parse(_, info, input: dict):
+    ctx = context_of(info)
+    if ctx.channel is None:
+        raise BusinessError(Code.CHANNEL_REQUIRED, "X-Channel-Slug: name the channel to order in (there is no default "
+                            "channel)", field="X-Channel-Slug")
+    with ctx.reads() as session:
+        answer = parse.parse_text(current_app, session, ctx.channel.id, input.get("text"))
+        wanted = {e.variant_id for _line, entry_, alts in answer.items for e in (entry_, *alts)}
+        variants = {v.id: v for v in session.exec(select(ProductVariant).where(ProductVariant.id.in_(wanted)))} \
+            if wanted else {}
+    return {"provider": answer.provider, "unparsed": answer.unparsed,
+            "attempts": [{"provider": a.provider, "error": a.error} for a in answer.attempts],
+            "items": [{"variant": variants[found.variant_id], "sku": found.sku, "quantity": line.quantity,
+                       "package": line.package, "confidence": line.confidence, "source": line.source,
+                       "source_start": line.start, "source_end": line.end,
+                       "alternatives": [variants[a.variant_id] for a in alternatives]}
+                      for line, found, alternatives in answer.items]}
+
+
+parse_type = ObjectType("CartAIParsePayload")
+for _name in ("items", "unparsed", "attempts"):
+    parse_type.set_field(_name, lambda result, _info, _name=_name: result.get(_name) or [])
 rows_type = ObjectType("QuickOrderRowsPayload")
 rows_type.set_field("rows", lambda result, _info: result.get("rows") or [])
 saved_type.set_alias("package", "package_slug")
 saved_type.set_alias("savedAt", "created_at")
 
-bindables = [query, rows_type, mutation, cart_type, saved_type, outcome_type, restore_type, bulk_type]
+bindables = [query, rows_type, parse_type, mutation, cart_type, saved_type, outcome_type, restore_type, bulk_type]
