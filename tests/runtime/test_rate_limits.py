@@ -233,3 +233,15 @@ def test_concurrent_requests_on_redis_admit_exactly_the_burst():
         assert _race(RedisBuckets(connection), burst=10, threads=64) == 0  # nothing refilled meanwhile
     finally:
         connection.flushdb()
+
+
+def test_redis_down_admits_and_logs_instead_of_failing(app, caplog):
+    """A Redis outage must not close the store: the request is admitted, the warning logged."""
+    from runtime.security.ratelimit import RateLimiter
+
+    limiter = RateLimiter((RatePolicy("login", 1, 0.01, operations=("login",)),),
+                          redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    with app.test_request_context("/graphql", method="POST"):
+        decisions = limiter.take([(limiter.policies[0], 1)], None)
+    assert decisions == []
+    assert "rate limit login not checked: Redis answered ConnectionError" in caplog.text
