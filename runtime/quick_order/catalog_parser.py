@@ -84,7 +84,7 @@ def _line(index: CatalogIndex, body: str, start: int) -> Item | str:
     rest = [(t, at) for i, (t, at) in enumerate(tokens) if i not in used and t.lower().strip(".") not in FILLER]
     if not rest:
         return "no product named"
-    entry, confidence, alternatives = _match(index, [t for t, _ in rest])
+    entry, confidence, alternatives = match(index, [t for t, _ in rest])
     if entry is None:
         return "no product or SKU of the catalog recognised"
     if quantity is None:
@@ -99,6 +99,17 @@ def _line(index: CatalogIndex, body: str, start: int) -> Item | str:
     lead = len(body) - len(body.lstrip())
     return Item(entry, quantity, package, round(confidence, 3), body.strip(), start + lead, start + len(body.rstrip()),
                 alternatives)
+
+
+def package_of(index: CatalogIndex, entry: Entry, written: str | None) -> str | None:
+    """The ladder's slug for a unit as written (``boxes``, ``cs``); None for pieces; an unknown
+    word passes through for the lookup to answer UNKNOWN_PACKAGE."""
+    if not written:
+        return None
+    unit = _unit(written, index)
+    if unit in (None, "dozen"):
+        return written.lower() if unit is None else None
+    return None if unit == "base" else unit
 
 
 def _unit(word: str, index: CatalogIndex) -> str | None:
@@ -142,7 +153,7 @@ def _quantity(words: list[str], index: CatalogIndex) -> tuple[int | None, str | 
     return None, None, set()
 
 
-def _match(index: CatalogIndex, words: list[str]) -> tuple[Entry | None, float, list[Entry]]:
+def match(index: CatalogIndex, words: list[str]) -> tuple[Entry | None, float, list[Entry]]:
     for word in words:  # an exact SKU anywhere in the line wins
         found = index.by_sku.get(sku_key(word))
         if found is not None and len(sku_key(word)) >= 3:

@@ -10,7 +10,7 @@ shown: a line that fails is unparsed with the reason. Nothing is written.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask
 from sqlmodel import Session
@@ -106,13 +106,26 @@ def _accept(answer: ParseAnswer, index: CatalogIndex, result: ParseResult) -> No
     """The provider's lines a cart lookup can take; the others unparsed with the reason."""
     answer.unparsed.extend(str(piece) for piece in result.unparsed)
     for line in result.lines:
-        entry = index.by_sku.get(sku_key(str(line.sku))) if isinstance(line.sku, str) else None
-        if entry is None or entry.sku.lower() != str(line.sku).strip().lower():
-            answer.unparsed.append(f"{line.source}: SKU {line.sku!r} is not sold in this channel")
+        entry, confidence, alternatives = _entry(index, line)
+        if entry is None:
+            answer.unparsed.append(f"{line.source}: {line.sku!r} is not sold in this channel")
         elif isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or \
                 not 1 <= line.quantity <= MAX_LINE_BASE_UNITS:
             answer.unparsed.append(f"{line.source}: quantity {line.quantity!r} is not a whole number from 1 to "
                                    f"{MAX_LINE_BASE_UNITS}")
         else:
-            alternatives = [index.by_sku[sku_key(sku)] for sku in line.alternatives if sku_key(sku) in index.by_sku]
+            line = replace(line, sku=entry.sku, package=catalog_parser.package_of(index, entry, line.package),
+                           confidence=round(min(1.0, max(0.0, float(line.confidence))) * confidence, 3))
             answer.items.append((line, entry, alternatives))
+
+
+def _entry(index: CatalogIndex, line: ParsedLine) -> tuple[Entry | None, float, list[Entry]]:
+    """The line's variant: its SKU as given, else (a provider that only read the text, like an
+    LLM) the product it wrote matched against the catalog like the catalog parser's own lines."""
+    if not isinstance(line.sku, str) or not line.sku.strip():
+        return None, 0.0, []
+    entry = index.by_sku.get(sku_key(line.sku))
+    if entry is not None and entry.sku.lower() == line.sku.strip().lower():
+        return entry, 1.0, [index.by_sku[sku_key(s)] for s in line.alternatives if sku_key(s) in index.by_sku]
+    entry, confidence, alternatives = catalog_parser.match(index, line.sku.split())
+    return entry, confidence, alternatives

@@ -107,7 +107,7 @@ def test_providers_are_tried_in_the_channels_priority_and_failures_are_recorded(
     answer = parsed(client, "two mugs")
     assert answer["provider"] == "fake_ai.cart_parse_provider.guessing"
     assert [(i["sku"], i["quantity"], i["confidence"]) for i in answer["items"]] == [("MUG-1", 2, 0.8)]
-    assert answer["unparsed"] == ["hello: a greeting", "nope: SKU 'NOPE-1' is not sold in this channel",
+    assert answer["unparsed"] == ["hello: a greeting", "nope: 'NOPE-1' is not sold in this channel",
                                   "zero cups: quantity 0 is not a whole number from 1 to 1000000"]
 
 
