@@ -14,12 +14,15 @@ from flask import Flask
 
 #: How often pending requests are checked for tiers that can no longer reach their quorum.
 QUORUM_CHECK_SECONDS = 900
+#: How often tier timeouts are applied (a timeout is honoured within this much).
+TIMEOUT_SECONDS = 300
 
 
 def init_app(app: Flask) -> None:
     from runtime.approvals.carts import expire_effect
     from runtime.approvals.gate import AFTER_STOCK, BEFORE_STOCK, GATE_POSITION, after_stock, before_stock, gate
     from runtime.approvals.quorum import check_pending
+    from runtime.approvals.timeouts import run_timeouts
     from runtime.jobs import register_periodic_job
     from runtime.checkout.pipeline import Stage, register_stage
     from runtime.state_machines import Effect
@@ -28,6 +31,8 @@ def init_app(app: Flask) -> None:
     registry = app.extensions["vectis.registry"]
     register_periodic_job(registry, "ApprovalQuorumCheck", check_pending, interval=QUORUM_CHECK_SECONDS,
                           description="Flag pending approvals whose tier can no longer reach its quorum")
+    register_periodic_job(registry, "ApprovalTierTimeouts", run_timeouts, interval=TIMEOUT_SECONDS,
+                          description="Expire or escalate approval tiers nobody decided within their timeout")
     registry.register("core", EFFECT_ACTION, "expire_approval", Effect(expire_effect, in_transaction=True),
                       label="Expire the cart's pending approval request (the cart machine's expire_approval timer)")
     register_stage(app, Stage("approvals", GATE_POSITION, gate,

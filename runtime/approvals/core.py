@@ -85,7 +85,7 @@ def _write_slots(session: Session, request: ApprovalRequest) -> None:
     counted = dict(session.exec(select(ApprovalDecision.tier, func.count()).where(
         ApprovalDecision.request_id == request.id, ApprovalDecision.phase == phase["name"],
         ApprovalDecision.approved).group_by(ApprovalDecision.tier)).all())
-    short = [tier for tier in phase["tiers"] if counted.get(tier["name"], 0) < tier["quorum"]]
+    short = waiting(phase, counted)
     # Only the tiers that may decide now (sequence: the first short of its quorum) fill inboxes.
     for tier in (short[:1] if phase["mode"] == SEQUENCE else short):
         keys = [f"role:{r}" for r in tier.get("roles", [])] + [f"user:{u.lower()}" for u in tier.get("users", [])]
@@ -141,9 +141,25 @@ def open_tiers(request: ApprovalRequest, cast: list[ApprovalDecision]) -> list[d
     phase = phase_of(request, request.current_phase)
     if request.status != PENDING or phase is None:
         return []
-    counts = tier_counts(request, cast, phase["name"])
-    short = [tier for tier in phase["tiers"] if counts[tier["name"]] < tier["quorum"]]
+    short = waiting(phase, tier_counts(request, cast, phase["name"]))
     return short[:1] if phase["mode"] == SEQUENCE else short
+
+
+def waiting(phase: dict[str, Any], counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The tiers of ``phase`` short of their quorum, but for those escalated past (a timeout)."""
+    escalated = phase.get("escalated", {})
+    return [t for t in phase["tiers"] if t["name"] not in escalated and counts.get(t["name"], 0) < t["quorum"]]
+
+
+def escalate(session: Session, request: ApprovalRequest, tier: str) -> None:
+    """The next tier of the current phase decides instead of ``tier`` (its timeout ran out)."""
+    plan = {**request.plan, "phases": [
+        {**p, "escalated": {**p.get("escalated", {}), tier: utcnow().isoformat()}} if p["name"] == request.current_phase
+        else p for p in request.plan["phases"]]}
+    request.plan = plan  # a new object, so the JSON column sees the change
+    session.add(request)
+    session.flush()
+    _write_slots(session, request)
 
 
 def member_of(tier: dict[str, Any], actor: Actor, account_id: int | None) -> bool:
@@ -210,7 +226,7 @@ def decide(session: Session, request: ApprovalRequest, actor: Actor, *, approve:
         ApprovalDecision.approved).group_by(ApprovalDecision.tier)).all()
     counts = dict(counted)
     phase = phase_of(request, request.current_phase)
-    if any(counts.get(t["name"], 0) < t["quorum"] for t in phase["tiers"]):
+    if waiting(phase, counts):
         _write_slots(session, request)
         return Decided(request, decision, False, request.current_phase)
     names = [p["name"] for p in request.plan["phases"]]
