@@ -53,16 +53,25 @@ class CatalogIndex:
     by_sku: dict[str, Entry] = field(init=False)
     #: One row per (name, entry) for fuzzy matching, and the package words of the whole catalog.
     names: list[str] = field(init=False)
-    name_entries: list[Entry] = field(init=False)
+    name_entries: list[list[Entry]] = field(init=False)
+    sku_keys: list[str] = field(init=False)
     package_words: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_sku = {sku_key(entry.sku): entry for entry in self.entries}
+        self.sku_keys = list(self.by_sku)
+        # Each distinct name once, its words sorted: a token-sort comparison becomes a plain
+        # ratio, and a product name shared by its variants is scored once per query.
+        positions: dict[str, int] = {}
         self.names, self.name_entries = [], []
         for entry in self.entries:
             for name in entry.names:
-                self.names.append(words_key(name))
-                self.name_entries.append(entry)
+                key = " ".join(sorted(words_key(name).split()))
+                if key not in positions:
+                    positions[key] = len(self.names)
+                    self.names.append(key)
+                    self.name_entries.append([])
+                self.name_entries[positions[key]].append(entry)
 
 
 def stamp(session: Session) -> tuple:

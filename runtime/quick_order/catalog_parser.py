@@ -84,7 +84,7 @@ def _line(index: CatalogIndex, body: str, start: int) -> Item | str:
     rest = [(t, at) for i, (t, at) in enumerate(tokens) if i not in used and t.lower().strip(".") not in FILLER]
     if not rest:
         return "no product named"
-    entry, confidence, alternatives = match(index, [t for t, _ in rest])
+    entry, confidence, alternatives = match(index, [t for t, _ in rest], partial=quantity is not None)
     if entry is None:
         return "no product or SKU of the catalog recognised"
     if quantity is None:
@@ -153,26 +153,28 @@ def _quantity(words: list[str], index: CatalogIndex) -> tuple[int | None, str | 
     return None, None, set()
 
 
-def match(index: CatalogIndex, words: list[str]) -> tuple[Entry | None, float, list[Entry]]:
+def match(index: CatalogIndex, words: list[str], partial: bool = True) -> tuple[Entry | None, float, list[Entry]]:
+    """The variant ``words`` name: an exact SKU, a SKU typo, else the closest names word for word,
+    else (``partial``: only on a line with a quantity, so greetings stay cheap) a name inside them."""
     for word in words:  # an exact SKU anywhere in the line wins
         found = index.by_sku.get(sku_key(word))
         if found is not None and len(sku_key(word)) >= 3:
             return found, 1.0, []
     skuish = [w for w in words if any(c.isdigit() for c in w) and any(c.isalpha() for c in w) and len(w) >= 4]
     for word in skuish:
-        best = process.extractOne(sku_key(word), list(index.by_sku), scorer=OSA.normalized_similarity,
+        best = process.extractOne(sku_key(word), index.sku_keys, scorer=OSA.normalized_similarity,
                                   score_cutoff=SKU_CUTOFF / 100)
         if best is not None:
             return index.by_sku[best[0]], best[1], []
-    query = words_key(" ".join(words))
-    scored = process.extract(query, index.names, scorer=fuzz.token_sort_ratio, limit=12, score_cutoff=NAME_CUTOFF)
-    if not scored:
+    query = " ".join(sorted(words_key(" ".join(words)).split()))
+    scored = process.extract(query, index.names, scorer=fuzz.ratio, limit=12, score_cutoff=NAME_CUTOFF)
+    if not scored and partial:
         scored = process.extract(query, index.names, scorer=fuzz.WRatio, limit=12, score_cutoff=PARTIAL_CUTOFF)
     best_per: dict[int, tuple[float, Entry]] = {}
     for _name, score, position in scored:
-        entry = index.name_entries[position]
-        if entry.variant_id not in best_per or best_per[entry.variant_id][0] < score:
-            best_per[entry.variant_id] = (score, entry)
+        for entry in index.name_entries[position]:
+            if entry.variant_id not in best_per or best_per[entry.variant_id][0] < score:
+                best_per[entry.variant_id] = (score, entry)
     if not best_per:
         return None, 0.0, []
     ranked = sorted(best_per.values(), key=lambda pair: (-pair[0], pair[1].sku))
