@@ -1,0 +1,23 @@
+"""audit log and webhooks (issue 18)
+
+Revision ID: 4a0c0a000016
+Revises: 4a0c0a000015
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import runtime.db
+
+
+revision = '4a0c0a000016'
+down_revision = '4a0c0a000015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
