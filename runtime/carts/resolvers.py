@@ -8,6 +8,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import select
 
 from runtime.carts import service
+from runtime.carts.totals import cart_total
 from runtime.carts.errors import CheckoutErrorCode
 from runtime.carts.models import Cart, CartLine
 from runtime.errors import BusinessError
@@ -145,8 +146,15 @@ def _money_field(name: str):
     return resolve
 
 
-for _name in ("subtotal", "shippingTotal", "total"):
+for _name in ("subtotal", "shippingTotal"):
     cart_type.set_field(_name, _money_field(_snake(_name)))
+
+
+@cart_type.field("total")
+def resolve_total(cart: Cart, info):
+    """Subtotal + shipping + the registered adjustments (discounts, exclusive tax): what
+    placeOrder would charge now."""
+    return money(Money(cart_total(cart, info), cart.currency))
 
 
 @cart_type.field("lines")

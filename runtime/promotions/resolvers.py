@@ -8,6 +8,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from sqlalchemy import select
 
 from runtime.carts import lines as cart_lines
+from runtime.carts import totals
 from runtime.carts.models import Cart, CartLine
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload, query_error
@@ -68,10 +69,12 @@ def resolve_discount_total(cart: Cart, info):
     return _money(_priced(info, cart).total, cart.currency)
 
 
-@cart_type.field("total")
-def resolve_total(cart: Cart, info):
-    """Subtotal + shipping − discounts: what placeOrder will charge (before tax)."""
-    return _money(Decimal(cart.subtotal) + Decimal(cart.shipping_total) - _priced(info, cart).total, cart.currency)
+def _discount_adjustment(cart: Cart, info) -> Decimal:
+    """Stage 200's share of the cart's total: minus its discounts."""
+    return -_priced(info, cart).total
+
+
+totals.register_adjustment("promotions", 200, _discount_adjustment)
 
 
 @cart_type.field("discounts")

@@ -9,6 +9,7 @@ from ariadne import MutationType, ObjectType
 from sqlmodel import select
 
 from runtime.carts import lines as cart_lines
+from runtime.carts import totals
 from runtime.carts.models import Cart
 from runtime.channels.models import Channel
 from runtime.clock import utcnow
@@ -50,6 +51,18 @@ def resolve_tax_total(cart: Cart, info):
         return money(_quote(info, cart).total)
     except BusinessError:  # an address the tables cannot place: placeOrder says why
         return money(Money.zero(cart.currency))
+
+
+def _tax_adjustment(cart: Cart, info) -> Decimal:
+    """Stage 400's share of the cart's total: the tax, unless the prices already include it."""
+    try:
+        quote = _quote(info, cart)
+    except BusinessError:  # as taxTotal
+        return Decimal(0)
+    return Decimal(0) if quote.inclusive else quote.total.amount
+
+
+totals.register_adjustment("tax", 400, _tax_adjustment)
 
 
 @cart_type.field("taxExplain")

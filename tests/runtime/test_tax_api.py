@@ -20,6 +20,7 @@ SEATTLE = {"firstName": "Ada", "lastName": "Buyer", "line1": "400 Pine St", "pos
 BERLIN = {"firstName": "Bea", "lastName": "Kundin", "line1": "Unter den Linden 1", "postalCode": "10115",
           "city": "Berlin", "country": "DE"}
 CART = ("query($id: ID!) { cart(id: $id) { subtotal { amount } shippingTotal { amount } taxTotal { amount } "
+        "total { amount } "
         "taxExplain { lineId taxClass rule taxes { jurisdiction level rate stage compound base amount { amount } } } } }")
 PLACE = ("mutation($id: ID!, $key: String!) { placeOrder(cartId: $id, idempotencyKey: $key) { order { id "
          "subtotal { amount } shippingTotal { amount } taxTotal { amount } total { amount } "
@@ -65,6 +66,7 @@ def test_seattle_state_county_city_and_district_to_the_cent(app, client):
     # 18.00 of mugs: 6.5 % 1.17, 0.2 % 0.036 → 0.04, 2.25 % 0.405 → 0.41, 1.4 % 0.252 → 0.25 (1.87);
     # shipping 4.90 is taxable in Washington: 0.3185 → 0.32, 0.0098 → 0.01, 0.11025 → 0.11, 0.0686 → 0.07 (0.51)
     assert shown["taxTotal"] == {"amount": "2.38"}
+    assert shown["total"] == {"amount": "25.28"}  # the cart shows what placeOrder charges, tax included
     mugs, shipping = shown["taxExplain"]
     assert mugs["taxClass"] == "standard" and shipping["lineId"] == "shipping"
     assert [(t["jurisdiction"], t["level"], t["rate"], t["base"], t["amount"]["amount"]) for t in mugs["taxes"]] == [
@@ -88,12 +90,14 @@ def test_eu_inclusive_vat_for_a_consumer_is_extracted_and_the_buyer_pays_the_pri
     taxed_store(app, inclusive=True)
     cart = ready(client, BERLIN)
 
+    shown = post(client, CART, {"id": cart})["data"]["cart"]
     placed = post(client, PLACE, {"id": cart, "key": "tax-eu"})["data"]["placeOrder"]
 
     # 18.00 contains 19 % VAT: 18.00 / 1.19 = 15.13 net, 2.87 VAT; shipping 4.90 contains 0.78
     order = placed["order"]
     assert placed["errors"] == []
     assert (order["taxTotal"], order["total"]) == ({"amount": "3.65"}, {"amount": "22.90"})
+    assert (shown["taxTotal"], shown["total"]) == ({"amount": "3.65"}, {"amount": "22.90"})
     assert [(t["kind"], t["jurisdiction"], t["rate"], t["base"], t["amount"]["amount"]) for t in order["taxLines"]] == [
         ("line", "DE", "0.19", "15.13", "2.87"), ("shipping", "DE", "0.19", "4.12", "0.78")]
 
