@@ -19,6 +19,13 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "could not install chromium: the browser tests will be skipped"
 fi
 [ -x /usr/bin/chromium ] || echo "browser: /usr/bin/chromium missing, tests/browser will be skipped"
+# Parse-to-cart from a photo (tests/runtime/test_quick_order_ocr.py) runs Debian's Tesseract;
+# installed the same way, skipped with its reason without it.
+if ! command -v tesseract >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's tesseract-ocr for the photo parse test"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr; } >/dev/null \
+    || echo "could not install tesseract-ocr: the photo parse test will be skipped"
+fi
 # The backup test (tests/runtime/test_backups.py) runs pg_dump and pg_restore; install Debian's
 # client when missing and we may, as for chromium.
 if [ -n "${VECTIS_TEST_DATABASE_URL:-}" ] && ! command -v pg_restore >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -13,7 +13,7 @@ from runtime.catalog.models import ProductVariant
 from runtime.carts.errors import CheckoutErrorCode as Code
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
-from runtime.quick_order import entry, parse, saved, sheet
+from runtime.quick_order import entry, ocr, parse, saved, sheet
 from runtime.quick_order.models import CartSavedLine
 
 query = QueryType()
@@ -125,15 +125,13 @@ def resolve_quick_order_rows(_, info, input: dict):
          "errors": [error.as_dict() for error in row.errors]} for row in rows]}
 
 
-def _decoded(content: str) -> bytes:
+def _decoded(content: str, where: str = "input.file.contentBase64") -> bytes:
     if len(content) > sheet.FILE_MAX_BYTES * 4 // 3 + 4:
-        raise BusinessError(Code.INVALID_INPUT, f"input.file.contentBase64: a file holds at most {sheet.FILE_MAX_BYTES} "
-                            "bytes", field="input.file.contentBase64")
+        raise BusinessError(Code.INVALID_INPUT, f"{where}: a file holds at most {sheet.FILE_MAX_BYTES} bytes", field=where)
     try:
         return base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError):
-        raise BusinessError(Code.INVALID_INPUT, "input.file.contentBase64: not base64", field="input.file.contentBase64"
-                            ) from None
+        raise BusinessError(Code.INVALID_INPUT, f"{where}: not base64", field=where) from None
 
 
 @query.field("cartAiParseToLookupItems")
@@ -143,8 +141,15 @@ def resolve_parse(_, info, input: dict):
     if ctx.channel is None:
         raise BusinessError(Code.CHANNEL_REQUIRED, "X-Channel-Slug: name the channel to order in (there is no default "
                             "channel)", field="X-Channel-Slug")
+    text, image = input.get("text"), input.get("image")
+    if (text is None) == (image is None):
+        raise BusinessError(Code.INVALID_INPUT, "input: give either text or image, exactly one", field="input")
+    where = "input.text"
+    if image is not None:  # a photo: its text, read by Tesseract, goes through the same providers
+        where = "input.image"
+        text = ocr.image_text(_decoded(image["content_base_64"], "input.image.contentBase64"), where)
     with ctx.reads() as session:
-        answer = parse.parse_text(current_app, session, ctx.channel.id, input.get("text"))
+        answer = parse.parse_text(current_app, session, ctx.channel.id, text, where)
         wanted = {e.variant_id for _line, entry_, alts in answer.items for e in (entry_, *alts)}
         variants = {v.id: v for v in session.exec(select(ProductVariant).where(ProductVariant.id.in_(wanted)))} \
             if wanted else {}
