@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from runtime.auth.permissions import Actor
@@ -117,8 +118,17 @@ class CartMoved(Exception):
     take no row lock): run the whole placeOrder again, which then sees what that one did."""
 
 
+def _key_taken(exc: IntegrityError) -> bool:
+    """The caller's idempotency key was taken by a concurrent placeOrder of another of its carts
+    (``uq_orders_idempotency``; SQLite names the columns instead)."""
+    text = str(exc.orig)
+    return "uq_orders_idempotency" in text or "orders.idempotency_scope" in text
+
+
 def run_placing(database, work, attempts: int = 3):
-    """``database.run(work)``, again when the cart moved under it."""
+    """``database.run(work)``, again when the cart moved under it, or when a concurrent call of
+    the same caller committed the same key first: the next attempt finds that order and answers
+    it (same cart) or IDEMPOTENCY_KEY_REUSED (another cart)."""
     for attempt in range(1, attempts + 1):
         try:
             return database.run(work)
@@ -126,6 +136,9 @@ def run_placing(database, work, attempts: int = 3):
             if attempt == attempts:
                 raise BusinessError(Code.CART_NOT_ACTIVE, "cartId: the cart is being checked out by another request; "
                                     "retry with the same idempotency key", field="cartId") from None
+        except IntegrityError as exc:
+            if not _key_taken(exc) or attempt == attempts:
+                raise
 
 
 def admin_create_order(session: Session, actor: Actor, channel: Channel | None, values: dict[str, Any], *,

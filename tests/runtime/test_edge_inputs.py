@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from runtime.accounts.models import Account, Customer
 from runtime.auth.models import User
+from runtime.checkout import service as checkout_service
 from runtime.carts.lines import MAX_CART_BASE_UNITS, MAX_LINE_BASE_UNITS
 from runtime.catalog.models import Product
 from runtime.errors import BusinessError
@@ -229,6 +230,29 @@ def test_a_key_another_buyer_used_is_an_unused_key_for_this_buyer(app, client):
                                                  "message": "idempotencyKey: already used for an order of another "
                                                             "cart; use a new key per checkout"}]}
     assert (cart_state(app), len(rows(app, Order))) == before
+
+
+def test_a_key_committed_by_a_concurrent_call_of_the_same_buyer_is_reused_not_a_crash(app, client, monkeypatch):
+    """Two placeOrder calls of one buyer with one key on two carts: the second's look-up ran
+    before the first committed, so its insert meets the unique key; it is answered again."""
+    store(app)
+    cara = customer(app, client, "cara@example.test")
+    first = _placed(client, cara)
+    cart = ready_cart(client, cara)
+    before = (cart_state(app), len(rows(app, Order)))
+    real, calls = checkout_service._order_for_key, []
+
+    def raced(session, scope, key):  # the first look-up misses the other call's uncommitted order
+        calls.append(key)
+        return None if len(calls) == 1 else real(session, scope, key)
+
+    monkeypatch.setattr(checkout_service, "_order_for_key", raced)
+    reused = post(client, PLACE, {"id": cart, "key": "k-1"}, cara)["data"]["placeOrder"]
+
+    assert calls == ["k-1", "k-1"]
+    assert reused["order"] is None and [e["code"] for e in reused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+    assert (cart_state(app), len(rows(app, Order))) == before
+    assert first["errors"] == []
 
 
 def test_a_key_is_kept_for_the_retention_time_then_released(app, client, frozen_clock):
