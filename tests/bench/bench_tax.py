@@ -57,11 +57,14 @@ def once(rules, facts, per_total: bool) -> Decimal:
     return result.total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+OPTIONS = ("--lines", "--runs")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="tax for a cart across jurisdictions and rules (issue 17)")
     parser.add_argument("--lines", type=int, default=50)
     parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rules = ordered(check_source(source, f"{i}.yaml").definition.compiled for i, source in enumerate(RULES))
     facts = [{"line": {"sku": f"SKU-{i}", "quantity": 1 + i % 3, "unit_price": 10 + i, "total": (10 + i) * (1 + i % 3),
                        "categories": ["tools", "hand-tools"], "tags": ["spirits"]},
