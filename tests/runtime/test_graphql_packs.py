@@ -49,7 +49,7 @@ def test_a_pack_whose_sdl_breaks_the_schema_is_disabled_and_reported(database_ur
     assert failure.startswith("greeter.graphql.greeting: GraphQL schema: ")
     assert "Nothing" in failure
     assert "greeter" not in app.extensions["vectis.packs"]
-    assert app.extensions["vectis.registry"].names("graphql") == set()
+    assert not {key for key in app.extensions["vectis.registry"].names("graphql") if key.startswith("greeter.")}
     assert ready["packs"]["failed"]["greeter"] == failure
     assert ready["packs"]["loaded"] == {name: "1.0.0" for name in BUILTIN_PACKS}
     assert gql(client, "{ server { version } }").get_json() == {"data": {"server": {"version": "0.1.0"}}}
