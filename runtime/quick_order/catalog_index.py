@@ -30,6 +30,12 @@ def words_key(text: str) -> str:
                     for word in re.findall(r"[^\W_]+", text.lower()))
 
 
+def variant_parts(name: str) -> list[str]:
+    """A variant's name and, for ``S / red``, each part alone: a buyer writes the size or the colour."""
+    parts = [part.strip() for part in (name or "").split("/") if part.strip()]
+    return [name or "", *parts] if len(parts) > 1 else [name or ""]
+
+
 def sku_key(text: str) -> str:
     """A SKU as compared: lowercase, without separators (``mug 1`` and ``MUG-1`` meet)."""
     return _NOT_ALNUM.sub("", text.lower())
@@ -106,8 +112,8 @@ def build(session: Session, channel_id: int, at_stamp: tuple = ()) -> CatalogInd
             translations.setdefault(row.product_id, []).append(row.name.lower())
     entries = []
     for variant, product in rows:
-        names = [f"{product.name} {variant.name}".strip().lower(), product.name.lower()]
-        names += [f"{name} {variant.name}".strip().lower() for name in translations.get(product.id, [])]
+        names = [product.name.lower(), *translations.get(product.id, [])]
+        names = [f"{name} {part}".strip().lower() for name in names for part in variant_parts(variant.name)] + names
         entries.append(Entry(variant.id, variant.sku, product.id, tuple(dict.fromkeys(names)),
                              ladders.get(product.id, {})))
     return CatalogIndex(entries, at_stamp, package_words=words)

@@ -126,28 +126,30 @@ def _unit(word: str, index: CatalogIndex) -> str | None:
 
 def _quantity(words: list[str], index: CatalogIndex) -> tuple[int | None, str | None, set[int]]:
     """The line's quantity, its unit (a package slug, "base", "dozen" or None) and the token
-    positions they took."""
+    positions they took. A line may hold other numbers (a model number: ``Drill 361``), so a
+    number with a unit wins, then ``x12``/``12x``, then one that opens the line, then the last."""
+    candidates = []  # (rank, position, number, unit, used)
     for i, word in enumerate(words):
         multiplied = MULTIPLY.match(word)
         if multiplied:
-            return int(multiplied.group(1) or multiplied.group(2)), None, {i}
-    for i, word in enumerate(words):
-        number = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+            candidates.append((1, i, int(multiplied.group(1) or multiplied.group(2)), None, {i}))
+            continue
+        number = int(word) if word.isdigit() and len(word) <= 6 else NUMBER_WORDS.get(word)
         if number is None or number < 1:
             continue
-        used = {i}
         unit = _unit(words[i + 1], index) if i + 1 < len(words) else None
-        if unit is not None:
-            used.add(i + 1)
-            if unit == "dozen" and i + 2 < len(words) and _unit(words[i + 2], index) not in (None, "dozen"):
-                used.add(i + 2)
-            if i + 2 < len(words) and words[i + 2] in ("of", "von"):
-                used.add(i + 2)
-        elif word in NUMBER_WORDS and not word.isdigit() and word in ("a", "an", "ein", "eine"):
-            continue  # "a" alone is an article, not a quantity
-        if word.isdigit() and len(word) > 6:
-            continue  # a long number is part of a SKU or a phone number
-        return number, unit, used
+        if unit is None and word in ("a", "an", "ein", "eine"):
+            continue  # an article, not a quantity
+        used = {i} | ({i + 1} if unit is not None else set())
+        if unit == "dozen" and i + 2 < len(words) and _unit(words[i + 2], index) not in (None, "dozen"):
+            used.add(i + 2)
+        if unit is not None and i + 2 < len(words) and words[i + 2] in ("of", "von"):
+            used.add(i + 2)
+        first = all(w in FILLER for w in words[:i])
+        candidates.append((0 if unit is not None else 2 if first else 3, i, number, unit, used))
+    if candidates:
+        best = min(candidates, key=lambda c: (c[0], -c[1] if c[0] == 3 else c[1]))
+        return best[2], best[3], best[4]
     if "dozen" in words:
         return 1, "dozen", {words.index("dozen")}
     return None, None, set()

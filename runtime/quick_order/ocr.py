@@ -40,11 +40,16 @@ def image_text(content: bytes, where: str = "input.image") -> str:
             image.convert("L").save(png, format="PNG")  # one format for Tesseract, grey is enough
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise BusinessError(Code.INVALID_INPUT, f"{where}: not an image", field=where) from None
+    return read_png(png.getvalue(), where)
+
+
+def read_png(png: bytes, where: str = "input.image") -> str:
+    """Tesseract's text of a PNG (checked already)."""
     if not available():
         raise BusinessError(Code.CHECKOUT_FAILED, f"{where}: reading photos needs Tesseract (Debian's tesseract-ocr), "
                             "which this server does not have; paste the text instead", field=where)
     try:
-        done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "4"], input=png.getvalue(),
+        done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "4"], input=png,
                               capture_output=True, timeout=OCR_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         raise BusinessError(Code.CHECKOUT_FAILED, f"{where}: reading the photo took longer than "
