@@ -28,6 +28,7 @@ def all_models() -> None:
     """Import every module that defines tables, so ``SQLModel.metadata`` is complete."""
     import runtime.accounts.models  # noqa: F401
     import runtime.approvals.models  # noqa: F401
+    import runtime.audit.models  # noqa: F401
     import runtime.auth.models  # noqa: F401
     import runtime.automations.models  # noqa: F401
     import runtime.carts.models  # noqa: F401

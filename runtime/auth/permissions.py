@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, str] = {
     "stock.push": "Push stock levels from an external system (an ERP's API key scope: pushExternalStock).",
     "promotions.read": "Read promotion explains, stale promotions and coupon codes (staff).",
     "promotions.manage": "Generate and export promotion coupon codes.",
+    "audit.read": "Read the audit log of staff and API-key mutations.",
 }
 
 

@@ -38,6 +38,7 @@ CORE_MODULES = (
     "runtime.tax",
     "runtime.approvals",
     "runtime.quick_order",
+    "runtime.audit",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from graphql import GraphQLError
 from werkzeug.exceptions import HTTPException
 
+from runtime.audit.recorder import audit_mutations
 from runtime.auth.permissions import ANONYMOUS, Actor
 from runtime.auth.service import authenticate_bearer
 from runtime.errors import AuthError, RequestError
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     failures = app.extensions.setdefault("vectis.pack_failures", {})
     schema = app.extensions["vectis.graphql_schema"] = build_schema(app.extensions["vectis.registry"], failures)
     app.extensions["vectis.graphql_documents"] = DocumentCache(schema)
+    audit_mutations(schema)  # one audit row per staff or API-key mutation, in its transaction
     for name in failures:  # a pack refused here is disabled like one that failed to load
         app.extensions.get("vectis.packs", {}).pop(name, None)
     app.register_blueprint(blueprint)

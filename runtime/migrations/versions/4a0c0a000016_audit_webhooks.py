@@ -14,10 +14,61 @@ down_revision = '4a0c0a000015'
 branch_labels = None
 depends_on = None
 
+# The audit log is append-only: the database refuses an UPDATE on both backends and a row DELETE
+# on PostgreSQL (TRUNCATE, an operator's retention tool, stays possible; SQLite has no TRUNCATE,
+# so a DELETE there stays the way to empty it).
+PG_REFUSE = ("""
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log rows are append-only';
+END $$
+""", """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()
+""")
+SQLITE_REFUSE = """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log rows are append-only');
+END
+"""
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'audit_log',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('occurred_at', runtime.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('actor_kind', sa.String(length=16), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=True),
+        sa.Column('api_key_id', sa.Integer(), nullable=True),
+        sa.Column('actor_label', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('operation', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column('operation_name', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column('target_ids', sa.JSON(), nullable=False),
+        sa.Column('outcome', sa.String(length=16), nullable=False),
+        sa.Column('error_codes', sa.JSON(), nullable=False),
+        sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_audit_log_occurred', 'audit_log', ['occurred_at', 'id'])
+    op.create_index('ix_audit_log_operation', 'audit_log', ['operation', 'id'])
+    op.create_index('ix_audit_log_user_id', 'audit_log', ['user_id'])
+    op.create_index('ix_audit_log_api_key_id', 'audit_log', ['api_key_id'])
+    if op.get_bind().dialect.name == 'postgresql':
+        for statement in PG_REFUSE:
+            op.execute(statement)
+    else:
+        op.execute(SQLITE_REFUSE)
 
 
 def downgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log')
+        op.execute('DROP FUNCTION IF EXISTS audit_log_append_only()')
+    op.drop_index('ix_audit_log_api_key_id', table_name='audit_log')
+    op.drop_index('ix_audit_log_user_id', table_name='audit_log')
+    op.drop_index('ix_audit_log_operation', table_name='audit_log')
+    op.drop_index('ix_audit_log_occurred', table_name='audit_log')
+    op.drop_table('audit_log')
