@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     "payments.void": "Void authorised payments (the `void` transition of payment_transaction).",
     "payments.refund": "Refund captured payments (the `refund` transitions of payment_transaction).",
     "payments.tenders.manage": "Issue store credit, set accounts' net terms and generate gift cards.",
+    "payments.tenders.recurate": "Replace the failed, voided or expired tenders of an order (recurateCascade).",
     "orders.review_fraud": "Release or reject orders held for a gateway's fraud review.",
     "approvals.decide": "Approve or reject carts as an approver an approval route names (own account only, or staff).",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",

@@ -85,7 +85,7 @@ def record_tenders(checkout: Checkout) -> None:
         if card is not None:
             row = record_card(session, order, actor, card, move_order=False)
         else:
-            row = _record_internal(session, order, actor, leg, authorized)
+            row = record_internal(session, order, actor, leg, authorized)
         entry.value.link(session, order, authorized)
         rows.append((leg, authorized, row))
     if any(row.id is None for _leg, _authorized, row in rows):
@@ -107,7 +107,7 @@ def record_tenders(checkout: Checkout) -> None:
     checkout.payment = rows[0][2] if rows else None
 
 
-def _record_internal(session, order, actor, leg: TenderLeg, authorized: Authorized) -> PaymentTransaction:
+def record_internal(session, order, actor, leg: TenderLeg, authorized: Authorized) -> PaymentTransaction:
     """An internal tender's authorisation row, moved on the machine like a card's."""
     amount = leg.amount
     row = PaymentTransaction(order_id=order.id, type="authorization", state="pending", gateway=authorized.gateway,

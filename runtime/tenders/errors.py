@@ -43,3 +43,9 @@ class TenderErrorCode(str, Enum):
     #: The gateway failed or refused resolving a review.
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     PAYMENT_STATE_INVALID = "PAYMENT_STATE_INVALID"
+    #: recurateCascade on an order that is not placed/paid or has no failed, voided or expired tender.
+    NOT_FAULTED = "NOT_FAULTED"
+    #: A gateway declined a card tender (the message carries its reason).
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    #: The channel has no usable gateway for a card tender.
+    NO_GATEWAY = "NO_GATEWAY"

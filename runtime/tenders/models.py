@@ -172,3 +172,22 @@ class PaymentIntent(SQLModel, table=True):
     token_ref: dict = json_field(default_factory=dict)
     created_at: datetime = timestamp_field()
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class TenderRecuration(SQLModel, table=True):
+    """One staff re-curation of an order's tender split (``recurateCascade``): who, why, the split
+    before and after (each leg's position, type, amount, source, state, gateway, reference)."""
+
+    __tablename__ = "tender_recuration"
+    __table_args__ = (UniqueConstraint("order_id", "sequence", name="uq_tender_recuration_order_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(sa_column=Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False,
+                                           index=True))
+    #: 1 for the order's first re-curation, then 2…; part of each new leg's idempotency key.
+    sequence: int
+    actor: str = Field(max_length=254)
+    reason: str = Field(max_length=500)
+    before: list = json_field(default_factory=list)
+    after: list = json_field(default_factory=list)
+    created_at: datetime = timestamp_field()

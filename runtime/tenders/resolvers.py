@@ -11,7 +11,8 @@ from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import money
 from runtime.money import Money
 from runtime.payments.models import PaymentTransaction
-from runtime.tenders import fraud, service
+from runtime.tenders import fraud, recuration, service
+from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.terms import open_credit
 
 mutation = MutationType()
@@ -70,6 +71,32 @@ def resolve_reject_fraud_hold(_, info, order_id: str, reason: str):
     ctx = context_of(info)
     ctx.require("orders.review_fraud")
     return {"order": ctx.db.run(lambda session: fraud.reject_fraud_hold(session, ctx.actor, order_id, reason))}
+
+
+@mutation.field("recurateCascade")
+@payload
+def resolve_recurate_cascade(_, info, order_id: str, new_cascade: list, reason: str):
+    ctx = context_of(info)
+    ctx.require(recuration.RECURATE)
+    try:
+        order, record = ctx.db.run(lambda session: recuration.recurate_cascade(session, ctx.actor, order_id,
+                                                                               new_cascade, reason))
+    except (BusinessError, BusinessErrors) as exc:
+        raise _as_tender_errors(exc) from None
+    return {"order": order, "recuration": record}
+
+
+@order_type.field("tenderRecurations")
+def resolve_tender_recurations(order, info):
+    with context_of(info).reads() as session:
+        return recuration.recurations(session, order.id)
+
+
+def _as_tender_errors(exc: BusinessError | BusinessErrors) -> BusinessErrors:
+    """Another domain's refusal (a card's payment error) in ``TenderErrorCode``; unknown codes become INVALID_TENDER."""
+    known = {code.value for code in TenderErrorCode}
+    return BusinessErrors([BusinessError(e.code if e.code in known else TenderErrorCode.INVALID_TENDER.value, e.message,
+                                         field=e.field, **e.params) for e in getattr(exc, "errors", [exc])])
 
 
 def _terms_view(session, terms) -> dict:

@@ -16,8 +16,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('tender_recuration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.Column('created_at', runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('order_id', 'sequence', name='uq_tender_recuration_order_sequence')
+    )
+    with op.batch_alter_table('tender_recuration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tender_recuration_order_id'), ['order_id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('tender_recuration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tender_recuration_order_id'))
+    op.drop_table('tender_recuration')
