@@ -4,7 +4,7 @@ card), composed by the live ``tender_cascade`` definitions. See ``docs/payments.
 :func:`init_app` registers the core tender types in the ``tender_type`` slot (declared with the
 core slots, so packs can fill it), the ``tenders`` (700) and ``payment`` (900) checkout stages and
 the ``core.undo_tenders`` effect of an order's cancel and the ``ReconcilePaymentIntents`` and
-``SettleCancelledTenders`` periodic jobs.
+``SettleCancelledTenders`` periodic jobs, and ``GcExpiredOverdraftDrafts``.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from flask import Flask, current_app
 
 #: How often stale payment intents are reconciled.
 RECONCILE_INTERVAL_SECONDS = 300
+#: How often overdraft drafts past their date are reaped.
+GC_OVERDRAFT_INTERVAL_SECONDS = 3600
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +24,7 @@ def init_app(app: Flask) -> None:
     from runtime.tenders.card import CardTender
     from runtime.tenders.lifecycle import settle_cancelled_tenders, undo_tenders_effect
     from runtime.tenders.checkout import AUTHORIZE_POSITION, RECORD_POSITION, authorize_tenders, record_tenders
+    from runtime.tenders.overdraft import gc_expired_overdraft_drafts
     from runtime.tenders.store_credit import StoreCreditTender
     from runtime.tenders.terms import NetTermsTender
     from runtime.tenders.types import TENDER_TYPE, declare_slot
@@ -43,6 +46,9 @@ def init_app(app: Flask) -> None:
     register_periodic_job(registry, "SettleCancelledTenders", settle_cancelled_tenders,
                           interval=RECONCILE_INTERVAL_SECONDS,
                           description="Undo again the tenders of cancelled orders a failed run left open")
+    register_periodic_job(registry, "GcExpiredOverdraftDrafts", gc_expired_overdraft_drafts,
+                          interval=GC_OVERDRAFT_INTERVAL_SECONDS,
+                          description="Expire store-credit overdraft drafts nobody settled in time; withdraw the overdraft")
 
 
 def reconcile_payment_intents() -> None:

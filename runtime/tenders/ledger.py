@@ -18,6 +18,7 @@ from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
 from runtime.money import Money
+from runtime.tenders import overdraft
 from runtime.tenders.models import StoredValueAccount, StoredValueEntry
 
 CREDIT, DEBIT, HOLD, RELEASE = "credit", "debit", "hold", "release"
@@ -108,7 +109,13 @@ def _write(session: Session, account: StoredValueAccount, kind: str, amount: Dec
 
 def credit(session: Session, account: StoredValueAccount, amount: Decimal, key: str, **kwargs) -> StoredValueEntry:
     """Add ``amount`` (issuing store credit, loading a gift card, a refund back to it)."""
-    return _existing(session, key) or _write(session, lock(session, account.id), CREDIT, amount, key, **kwargs)
+    found = _existing(session, key)
+    if found is not None:
+        return found
+    locked_account = lock(session, account.id)
+    entry = _write(session, locked_account, CREDIT, amount, key, **kwargs)
+    _redeem_drafts(session, locked_account)
+    return entry
 
 
 def hold(session: Session, account: StoredValueAccount, amount: Decimal, key: str, *, spend: bool = False,
@@ -128,14 +135,28 @@ def hold(session: Session, account: StoredValueAccount, amount: Decimal, key: st
     available = current + locked_account.overdraft_limit
     if amount > available:
         raise InsufficientBalance(max(available, Decimal(0)))
-    return _write(session, locked_account, DEBIT if spend else HOLD, amount, key, **kwargs)
+    entry = _write(session, locked_account, DEBIT if spend else HOLD, amount, key, **kwargs)
+    if current - amount < 0:  # within the overdraft policy: the owner owes the part below zero
+        overdraft.open_draft(session, locked_account, entry, current - amount)
+    return entry
 
 
 def release(session: Session, held: StoredValueEntry, key: str, **kwargs) -> StoredValueEntry:
     """Give a hold back in full (a void, a cancelled order)."""
-    account = session.get(StoredValueAccount, held.account_id)
-    return _existing(session, key) or _write(session, lock(session, account.id), RELEASE, held.amount, key,
-                                             hold_id=held.id, **kwargs)
+    found = _existing(session, key)
+    if found is not None:
+        return found
+    locked_account = lock(session, held.account_id)
+    entry = _write(session, locked_account, RELEASE, held.amount, key, hold_id=held.id, **kwargs)
+    _redeem_drafts(session, locked_account)
+    return entry
+
+
+def _redeem_drafts(session: Session, account: StoredValueAccount) -> None:
+    """Money came back: open overdraft drafts the balance covers again are redeemed. Only an account
+    with an overdraft policy can have open drafts, so others pay no extra query."""
+    if account.overdraft_limit > 0:
+        overdraft.redeem(session, account, balance(session, account.id))
 
 
 def link_order(session: Session, entries: list[StoredValueEntry], order_id: int) -> None:

@@ -191,3 +191,26 @@ class TenderRecuration(SQLModel, table=True):
     before: list = json_field(default_factory=list)
     after: list = json_field(default_factory=list)
     created_at: datetime = timestamp_field()
+
+
+class OverdraftDraft(SQLModel, table=True):
+    """What a spend below zero owes, by the account's overdraft policy: ``open`` until credits bring
+    the balance back to cover it (``redeemed``), or, past ``expires_at``, reaped (``expired``) by
+    ``GcExpiredOverdraftDrafts``, which also withdraws the account's overdraft."""
+
+    __tablename__ = "overdraft_draft"
+    __table_args__ = (Index("ix_overdraft_draft_state_expires", "state", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("stored_value_account.id", ondelete="CASCADE"),
+                                             nullable=False, index=True))
+    #: The hold or debit that went below zero (its ``order_id`` names the order once linked).
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("stored_value_entry.id", ondelete="CASCADE"),
+                                           nullable=False, unique=True))
+    #: The part of the entry below zero.
+    amount: Decimal = _money()
+    currency: str = Field(max_length=3)
+    state: str = Field(default="open", max_length=16)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = timestamp_field()

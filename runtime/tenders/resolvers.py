@@ -11,7 +11,7 @@ from runtime.graphql.context import context_of, payload
 from runtime.graphql.values import money
 from runtime.money import Money
 from runtime.payments.models import PaymentTransaction
-from runtime.tenders import fraud, recuration, service
+from runtime.tenders import fraud, ledger, overdraft, recuration, service
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.terms import open_credit
 
@@ -46,6 +46,24 @@ def resolve_issue_store_credit(_, info, input: dict):
     ctx.require(service.MANAGE)
     account, balance = ctx.db.run(lambda session: service.issue_store_credit(session, ctx.actor, input))
     return {"balance": money(Money(balance, account.currency))}
+
+
+@mutation.field("setStoreCreditOverdraft")
+@payload
+def resolve_set_store_credit_overdraft(_, info, input: dict):
+    ctx = context_of(info)
+    ctx.require(service.MANAGE)
+
+    def work(session):
+        account = service.set_store_credit_overdraft(session, ctx.actor, input)
+        return {"overdraft_limit": money(Money(account.overdraft_limit, account.currency)),
+                "settle_days": overdraft.settle_days(account),
+                "balance": money(Money(ledger.balance(session, account.id), account.currency)),
+                "open_drafts": [{"id": d.id, "amount": money(Money(d.amount, d.currency)), "state": d.state,
+                                 "expires_at": d.expires_at, "resolved_at": d.resolved_at}
+                                for d in overdraft.open_drafts(session, account.id)]}
+
+    return ctx.db.run(work)
 
 
 @mutation.field("setNetTerms")

@@ -15,7 +15,7 @@ from runtime.auth.permissions import Actor
 from runtime.carts import service as carts
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.money import minor_units
-from runtime.tenders import ledger
+from runtime.tenders import ledger, overdraft
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.models import CartTender, NetTermsAccount, PaymentTender
 from runtime.tenders.store_credit import KIND as STORE_CREDIT
@@ -109,6 +109,28 @@ def issue_store_credit(session: Session, actor: Actor, values: dict[str, Any]):
     ledger.credit(session, account, amount, f"store-credit:{owner}:{key}", note=str(values.get("note") or ""),
                   actor=actor.label)
     return account, ledger.balance(session, account.id)
+
+
+def set_store_credit_overdraft(session: Session, actor: Actor, values: dict[str, Any]):
+    """An account's or customer's overdraft policy: how far below zero store credit may go and how
+    many days the owner has to settle (``runtime.tenders.overdraft``). Returns the ledger account."""
+    currency = str(values.get("currency") or "").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"input.currency: expected an ISO code like EUR, got "
+                            f"{values.get('currency')!r}", field="input.currency")
+    owner = _owner(session, values.get("customer_id"), values.get("account_id"))
+    limit = parse_amount(values.get("overdraft_limit"), currency, "input.overdraftLimit", allow_zero=True)
+    days = values.get("settle_days", overdraft.DEFAULT_SETTLE_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+        raise BusinessError(TenderErrorCode.INVALID_TENDER, f"input.settleDays: expected 1 to 365, got {days!r}",
+                            field="input.settleDays")
+    found = ledger.find(session, STORE_CREDIT, owner, currency, lock=True)
+    account = found or ledger.open_account(session, STORE_CREDIT, currency, owner=owner)
+    account.overdraft_limit = limit
+    account.attributes = {**(account.attributes or {}), "overdraft_settle_days": days}
+    session.add(account)
+    session.flush()
+    return account
 
 
 def set_net_terms(session: Session, actor: Actor, values: dict[str, Any]) -> NetTermsAccount:
