@@ -1,13 +1,12 @@
 """The HTTP :class:`~runtime.packs.api.TaxProvider`: a thin adapter over :mod:`httpx`."""
 from __future__ import annotations
 
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 
-from runtime.packs.api import Money, ProviderError, ProviderErrorCode, TaxLine, TaxRequest
+from runtime.packs.api import Money, ProviderError, ProviderErrorCode, TaxLine, TaxRequest, post_json
 
 #: Seconds before the n-th retry (0.05, 0.1, 0.2…): short, since a buyer is waiting.
 BACKOFF_SECONDS = 0.05
@@ -23,31 +22,10 @@ class HttpTaxProvider:
 
     def _post(self, config: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {config['api_key']}"} if config.get("api_key") else {}
-        attempts = 1 + int(config.get("retries", 2))
-        last = ""
-        with httpx.Client(timeout=float(config.get("timeout_seconds", 3)), transport=self._transport) as client:
-            for attempt in range(attempts):
-                if attempt:
-                    time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    response = client.post(config["url"], json=body, headers=headers)
-                except httpx.TimeoutException:
-                    last = "timed out"
-                    continue
-                except httpx.TransportError as exc:
-                    last = f"could not connect ({type(exc).__name__})"
-                    continue
-                if response.status_code >= 500:
-                    last = f"answered {response.status_code}"
-                    continue
-                if response.status_code >= 400:
-                    raise ProviderError(ProviderErrorCode.PROVIDER_DECLINED,
-                                        f"tax service refused the request ({response.status_code}): {response.text[:200]}")
-                try:
-                    return response.json()
-                except ValueError:
-                    raise ProviderError(ProviderErrorCode.PROVIDER_UNAVAILABLE, "tax service answered with no JSON") from None
-        raise ProviderError(ProviderErrorCode.PROVIDER_UNAVAILABLE, f"tax service {last} after {attempts} attempt(s)")
+        return post_json(config["url"], body, service="tax service", headers=headers,
+                         timeout=float(config.get("timeout_seconds", 3)),
+                         retries=int(config.get("retries", 2)), backoff=BACKOFF_SECONDS,
+                         transport=self._transport)
 
 
 def _body(request: TaxRequest) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 from jsonschema import Draft202012Validator
 
-from runtime.packs.api import ParsedLine, ParseResult, ProviderError, ProviderErrorCode
+from runtime.packs.api import ParsedLine, ParseResult, ProviderError, ProviderErrorCode, post_json
 
 #: Seconds before the n-th retry (0.1, 0.2…).
 BACKOFF_SECONDS = 0.1
@@ -48,31 +47,10 @@ class LlmParseProvider:
 
     def _post(self, config: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {config['api_key']}"} if config.get("api_key") else {}
-        attempts = 1 + int(config.get("retries", 1))
-        last = ""
-        with httpx.Client(timeout=float(config.get("timeout_seconds", 10)), transport=self._transport) as client:
-            for attempt in range(attempts):
-                if attempt:
-                    time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    response = client.post(config["url"], json=body, headers=headers)
-                except httpx.TimeoutException:
-                    last = "timed out"
-                    continue
-                except httpx.TransportError as exc:
-                    last = f"could not connect ({type(exc).__name__})"
-                    continue
-                if response.status_code >= 500 or response.status_code == 429:
-                    last = f"answered {response.status_code}"
-                    continue
-                if response.status_code >= 400:
-                    raise ProviderError(ProviderErrorCode.PROVIDER_DECLINED,
-                                        f"LLM endpoint refused the request ({response.status_code}): {response.text[:200]}")
-                try:
-                    return response.json()
-                except ValueError:
-                    raise ProviderError(ProviderErrorCode.PROVIDER_UNAVAILABLE, "LLM endpoint answered with no JSON") from None
-        raise ProviderError(ProviderErrorCode.PROVIDER_UNAVAILABLE, f"LLM endpoint {last} after {attempts} attempt(s)")
+        return post_json(config["url"], body, service="LLM endpoint", headers=headers,
+                         timeout=float(config.get("timeout_seconds", 10)),
+                         retries=int(config.get("retries", 1)), backoff=BACKOFF_SECONDS,
+                         transport=self._transport)
 
 
 def _body(text: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from runtime.graphql.context import context_of, payload
 from runtime.jobs.periodic import PeriodicJob
 from runtime.money import CurrencyMismatch, Money, minor_units
 from runtime.packs.context import InstallContext, PackContext
+from runtime.packs.http import post_json
 from runtime.packs.manifest import Manifest
 from runtime.state_machines.effects import Effect, EffectCall
 from runtime.packs.protocols import (
@@ -38,6 +39,7 @@ from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
 
 __all__ = [
+    "post_json",
     "Authorized",
     "TenderCall",
     "TenderErrorCode",
