@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     from runtime import approvals
     from runtime import quick_order
     from runtime import security
+    from runtime import webhooks
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     tenders.init_app(app)  # tender types, the tenders (700) and payment (900) stages, intent reconciliation
     inventory.init_app(app)  # reservations on their machine, the stock cart check, stage and sweep job
     labels.init_app(app)  # the label index job and its after-commit triggers
+    webhooks.init_app(app)  # the periodic retry of due webhook deliveries
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
     tax.init_app(app)  # the tax checkout stages (400, 820)

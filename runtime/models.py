@@ -48,3 +48,4 @@ def all_models() -> None:
     import runtime.state_machines.models  # noqa: F401
     import runtime.tax.models  # noqa: F401
     import runtime.tenders.models  # noqa: F401
+    import runtime.webhooks.models  # noqa: F401

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     "promotions.read": "Read promotion explains, stale promotions and coupon codes (staff).",
     "promotions.manage": "Generate and export promotion coupon codes.",
     "audit.read": "Read the audit log of staff and API-key mutations.",
+    "webhooks.manage": "Create, rotate and deactivate webhook subscriptions and read their delivery log.",
 }
 
 

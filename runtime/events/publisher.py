@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -56,6 +57,10 @@ def as_fact(row: OutboxEvent) -> dict[str, Any]:
         fact["amount"] = float(Decimal(row.payload["amount"]))
     return fact
 
+
+#: Called as ``hook(session, rows)`` in the transaction that publishes ``rows`` (the webhooks
+#: domain fans events out to deliveries here; events never import it).
+PUBLISH_HOOKS: list[Callable[[Session, list[OutboxEvent]], Any]] = []
 
 #: Redis key set while a publisher job waits in the queue (expires in case that job is lost).
 PENDING_KEY = "vectis:events:publish_pending"
@@ -118,6 +123,8 @@ def _publish_batch(session: Session, app: Flask, current: list[tuple[int, str]])
         publish_event(session, as_fact(row))
         row.published_at, row.attempts = now, row.attempts + 1
         session.add(row)
+    for hook in PUBLISH_HOOKS:  # webhook deliveries: created iff the events are published
+        hook(session, rows)
     session.flush()
     metrics = get_metrics(app)
     if metrics is not None and rows:

@@ -39,6 +39,7 @@ CORE_MODULES = (
     "runtime.approvals",
     "runtime.quick_order",
     "runtime.audit",
+    "runtime.webhooks",
 )
 
 BASE_SDL = Path(__file__).with_name("base.graphql")

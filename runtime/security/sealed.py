@@ -16,12 +16,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from runtime.channels.models import ChannelProvider
+from runtime.webhooks.models import WebhookSubscription
 from runtime.db import Database
 from runtime.errors import ConfigError
 from runtime.security.secrets import PRIMARY_ENV, ROTATING_ENV, SEALED, SecretBox, SecretUnreadable, is_sealed
 
 #: JSON columns that may hold sealed values: (model, column name, label in messages).
-SEALED_COLUMNS = [(ChannelProvider, "config", "channel_provider")]
+SEALED_COLUMNS = [(ChannelProvider, "config", "channel_provider"),
+                  (WebhookSubscription, "secrets", "webhook_subscription")]
 
 
 @dataclass

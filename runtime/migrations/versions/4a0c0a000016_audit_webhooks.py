@@ -62,8 +62,48 @@ def upgrade() -> None:
     else:
         op.execute(SQLITE_REFUSE)
 
+    op.create_table(
+        'webhook_subscription',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('secrets', sa.JSON(), nullable=False),
+        sa.Column('previous_expires_at', runtime.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('is_active', sa.Boolean(), nullable=False),
+        sa.Column('created_at', runtime.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_webhook_subscription_event_type', 'webhook_subscription', ['event_type'])
+    op.create_table(
+        'webhook_delivery',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('subscription_id', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.String(length=36), nullable=False),
+        sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', runtime.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('last_status_code', sa.Integer(), nullable=True),
+        sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column('created_at', runtime.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('delivered_at', runtime.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('log', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscription.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('subscription_id', 'event_id', name='uq_webhook_delivery_event'),
+    )
+    op.create_index('ix_webhook_delivery_subscription_id', 'webhook_delivery', ['subscription_id'])
+    op.create_index('ix_webhook_delivery_due', 'webhook_delivery', ['status', 'next_attempt_at'])
+
 
 def downgrade() -> None:
+    op.drop_index('ix_webhook_delivery_due', table_name='webhook_delivery')
+    op.drop_index('ix_webhook_delivery_subscription_id', table_name='webhook_delivery')
+    op.drop_table('webhook_delivery')
+    op.drop_index('ix_webhook_subscription_event_type', table_name='webhook_subscription')
+    op.drop_table('webhook_subscription')
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log')
         op.execute('DROP FUNCTION IF EXISTS audit_log_append_only()')
