@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from runtime.orders.models import Order
 from runtime.payments.models import PaymentTransaction
-from runtime.tenders.models import PaymentTender, TenderRecuration
+from runtime.tenders.models import PaymentTender, StoredValueEntry, TenderRecuration
 from tests.runtime.helpers import signed_in
 from tests.runtime.test_carts_api import post, rows, store
-from tests.runtime.test_tenders_checkout import APPROVE, DECLINE, calls, mock  # noqa: F401
+from tests.runtime.test_tenders_checkout import APPROVE, DECLINE, GIFT, calls, mock  # noqa: F401
 from tests.runtime.test_tenders_lifecycle import three_card_order
 
+BALANCE = "query($code: String!) { giftCardBalance(code: $code) { balance { amount } } }"
 VOID = "mutation($id: ID!) { voidPayment(paymentId: $id) { payment { state } errors { code field message } } }"
 RECURATE = ("mutation($id: ID!, $tenders: [CartTenderInput!]!, $reason: String!) { recurateCascade(orderId: $id, "
             "newCascade: $tenders, reason: $reason) { order { state paymentStatus total { amount } "
@@ -118,3 +119,19 @@ def test_an_order_whose_tenders_all_hold_their_money_is_not_recurated_and_staff_
     forbidden = post(client, RECURATE, {"id": order_id, "tenders": [], "reason": "x"}, sales)
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert state(app) == before
+
+
+def test_a_gift_card_replaces_the_voided_card_on_its_ledger(app, client):
+    order_id, admin = faulted_order(app, client)
+    gift = post(client, GIFT, {"input": {"count": 1, "amount": "9.00", "currency": "EUR"}}, admin)["data"]
+    code = gift["generateGiftCards"]["giftCards"][0]["code"]
+
+    done = recurate(client, admin, order_id, [{"type": "gift_card", "code": code, "amount": "7.00"}])
+
+    assert done["errors"] == []
+    assert [(t["position"], t["type"], t["amount"]["amount"], t["state"]) for t in done["order"]["tenders"]][-1] == (
+        3, "gift_card", "7.00", "authorized")
+    holds = [(e.kind, e.amount, e.order_id) for e in rows(app, StoredValueEntry) if e.kind == "hold"]
+    assert holds == [("hold", Decimal("7.00"), int(order_id))]
+    balance = post(client, BALANCE, {"code": code})["data"]["giftCardBalance"]["balance"]
+    assert balance == {"amount": "2.00"}
