@@ -81,6 +81,10 @@ def _claim(session: Session, delivery_id: int):
             or (delivery.next_attempt_at is not None and delivery.next_attempt_at > now)):
         return None
     subscription = session.get(WebhookSubscription, delivery.subscription_id)
+    if not subscription.is_active:  # deactivated meanwhile: stop, keeping the delivery in the log
+        delivery.status, delivery.next_attempt_at, delivery.last_error = "dead", None, "subscription deactivated"
+        session.add(delivery)
+        return None
     delivery.next_attempt_at = now + LEASE
     session.add(delivery)
     return subscription.url, delivery.body, delivery.event_id, signing_secrets(subscription)

@@ -9,9 +9,11 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
@@ -47,6 +49,7 @@ class Receiver:
 
     def __init__(self):
         self.plan: list[int] = []
+        self.delay = 0.0
         self.secrets: list[str] = []
         self.requests: list[dict] = []
         receiver = self
@@ -56,6 +59,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
                                           "verified": receiver.verified(self.headers, body)})
+                time.sleep(receiver.delay)
                 self.send_response(receiver.plan.pop(0) if receiver.plan else 200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -210,3 +214,25 @@ def test_webhooks_need_the_permission(app, client):
     answer = gql(client, CREATE, {"input": {"eventType": "cart.created", "url": "https://hooks.example.com/"}}, viewer)
 
     assert answer.get_json()["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+
+
+def test_a_slow_receiver_times_out_and_a_deactivated_subscription_stops_retrying(app, client, receiver, frozen_clock,
+                                                                               monkeypatch):
+    monkeypatch.setattr(delivery_module, "TIMEOUT", httpx.Timeout(0.2))
+    admin = signed_in(app, client, "admin")
+    created = subscribe(app, client, admin, receiver.url)
+    receiver.secrets, receiver.delay = [created["secret"]], 1.0
+
+    run(app, lambda s: emit(s, "cart.created", CART, key="c1"))
+    [slow] = deliveries(app)
+    deactivated = gql(client, "mutation D($id: ID!) { deactivateWebhookSubscription(id: $id) { subscription { isActive } errors { code } } }",
+                      {"id": created["subscription"]["id"]}, admin).get_json()["data"]["deactivateWebhookSubscription"]
+    frozen_clock.advance(seconds=30)
+    sweep(app)
+    run(app, lambda s: emit(s, "cart.created", {**CART, "cart_id": "c2"}, key="c2"))
+
+    assert (slow.status, slow.attempts, slow.last_status_code, slow.last_error) == (
+        "retrying", 1, None, "ReadTimeout: timed out")
+    assert deactivated == {"subscription": {"isActive": False}, "errors": []}
+    assert [(d.status, d.attempts, d.last_error) for d in deliveries(app)] == [("dead", 1, "subscription deactivated")]
+    assert len(receiver.requests) == 1  # the sweep sent nothing more, and the new event no delivery
