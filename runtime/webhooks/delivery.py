@@ -9,6 +9,7 @@ Every attempt sends the same ``webhook-id`` and body, so receivers can drop dupl
 """
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -102,10 +103,16 @@ def _send(url: str, body: str, event_id: str, secrets: list[str]) -> tuple[int |
                "content-type": "application/json", "user-agent": "Vectis-Webhooks"}
     try:
         # No redirects: a 3xx could point the signed body at a disallowed address.
-        response = httpx.post(url, content=content, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+        response = _client().post(url, content=content, headers=headers, timeout=TIMEOUT, follow_redirects=False)
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
     return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+
+
+@functools.cache
+def _client() -> httpx.Client:
+    """One pooled client per process: building one (its TLS context) costs more than a send."""
+    return httpx.Client(follow_redirects=False)
 
 
 def _record(session: Session, delivery_id: int, status_code: int | None, error: str | None) -> str:
