@@ -157,12 +157,12 @@ def measure_ocr() -> dict:
             "recall": round(right / expected, 3) if expected else None}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="regenerate the corpus file first")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--ocr", action="store_true", help="also measure the OCR path over rendered pages (Tesseract)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.write:
         write()
     print(measure(args.show_misses))

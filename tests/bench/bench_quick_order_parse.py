@@ -58,12 +58,12 @@ def measure(products: int, lines: int, runs: int) -> dict:
             "parse_ms": round(best, 1), "items": len(found.items), "unparsed": len(found.unparsed)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, nargs="+", default=[300, 20_000])
     parser.add_argument("--lines", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for products in args.products:
         print(measure(products, args.lines, args.runs))
 
