@@ -209,8 +209,9 @@ def runtime_env():
     from runtime.auth.permissions import PERMISSIONS
 
     # and the core's effect actions that shipped machines list (the inventory's stock effect,
-    # the promotions' usage release)
-    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage", "core.undo_tenders"})
+    # the promotions' usage release, the tenders' undo, the approvals' expiry)
+    return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage",
+                                                                "core.undo_tenders", "core.expire_approval"})
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -16,7 +16,7 @@ def test_login_returns_tokens_that_identify_the_viewer(app, client):
     assert data["viewer"] == {
         "email": "merch@example.test",
         "roles": ["merchandiser"],
-        "permissions": ["definitions.publish", "definitions.read"],
+        "permissions": ["definitions.publish", "definitions.read", "promotions.manage", "promotions.read"],
     }
 
 

@@ -9,7 +9,7 @@ from tests.runtime.helpers import gql, login
 SHIPPED = [("label", "bestseller"), ("label", "new_arrival"), ("label", "sale"),
            ("state_machine", "cart"), ("state_machine", "order"),
            ("state_machine", "payment_transaction"), ("state_machine", "refund_request"),
-           ("state_machine", "reservation")]
+           ("state_machine", "reservation"), ("tender_cascade", "b2b_store_credit_terms_card")]
 
 
 def _live(database):
