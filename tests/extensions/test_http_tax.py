@@ -2,11 +2,7 @@
 time-outs, refusals; and through placeOrder, the channel's failure policy (refuse or fall back)."""
 from __future__ import annotations
 
-import json
-import threading
-import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,66 +14,22 @@ from runtime.orders.models import Order
 from runtime.packs.api import ProviderError, TaxableLine, TaxRequest
 from runtime.tax.models import OrderTaxLine
 from runtime.tax.service import set_channel_settings
+from tests.extensions.fake_json_service import FakeJsonService
 from tests.runtime.test_carts_api import post, rows
 from tests.runtime.test_tax_api import BERLIN, PLACE, ready, taxed_store
 
 HTTP_TAX = "http_tax.tax_provider.http"
 
 
-class FakeTaxService:
-    """Answers each POST from a script: ``("ok", None)``, ``(500, None)``, ``("slow", seconds)``."""
-
-    def __init__(self):
-        self.script: list[tuple] = []
-        self.requests: list[dict] = []
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                service.requests.append({"body": body, "auth": self.headers.get("Authorization")})
-                action, value = service.script.pop(0) if service.script else ("ok", None)
-                if action == "slow":
-                    time.sleep(value)
-                    action = "ok"
-                if action == "ok":
-                    lines = [{"reference": line["reference"], "name": "VAT 19%", "rate": "0.19",
-                              "amount": str((Decimal(line["amount"]) * Decimal("0.19")).quantize(Decimal("0.01")))}
-                             for line in body["lines"]]
-                    self._answer(200, {"lines": lines})
-                else:
-                    self._answer(action, {"error": "boom"})
-
-            def _answer(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except BrokenPipeError:  # the client timed out and left
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/calculate"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def _vat_19(body, action, value):
+    return {"lines": [{"reference": line["reference"], "name": "VAT 19%", "rate": "0.19",
+                       "amount": str((Decimal(line["amount"]) * Decimal("0.19")).quantize(Decimal("0.01")))}
+                      for line in body["lines"]]}
 
 
 @pytest.fixture
 def fake():
-    with FakeTaxService() as service:
+    with FakeJsonService("/calculate", _vat_19, default=("ok", None), error={"error": "boom"}) as service:
         yield service
 
 

@@ -5,9 +5,6 @@ model fails; off unless a channel configures it."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,6 +12,7 @@ from extensions.llm_parse.provider import ANSWER_SCHEMA, LlmParseProvider
 from runtime.channels.models import Channel
 from runtime.channels.providers import set_provider
 from runtime.packs.api import ProviderError
+from tests.extensions.fake_json_service import FakeJsonService
 from tests.runtime.test_carts_api import post, store
 from tests.runtime.test_packaging_api import ladder
 from tests.runtime.test_quick_order_parse import PARSE
@@ -24,58 +22,15 @@ LINES = [{"product": "blue mugs", "quantity": 2, "unit": "boxes", "source": "two
          {"product": "CUP-1", "quantity": 3, "unit": None, "source": "CUP-1 three"}]
 
 
-class FakeModel:
-    """Answers each POST from a script: ``("ok", lines)``, ``("raw", content)``, ``(status, None)``, ``("slow", s)``."""
-
-    def __init__(self):
-        self.script: list[tuple] = []
-        self.requests: list[dict] = []
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                model.requests.append({"body": body, "auth": self.headers.get("Authorization")})
-                action, value = model.script.pop(0) if model.script else ("ok", LINES)
-                if action == "slow":
-                    time.sleep(value)
-                    action, value = "ok", LINES
-                if action in ("ok", "raw"):
-                    content = json.dumps({"lines": value}) if action == "ok" else value
-                    self._answer(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
-                else:
-                    self._answer(action, {"error": {"message": "boom"}})
-
-            def _answer(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except BrokenPipeError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/chat/completions"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def _completion(body, action, value):
+    content = json.dumps({"lines": value}) if action == "ok" else value  # "raw": the content as given
+    return {"choices": [{"message": {"role": "assistant", "content": content}}]}
 
 
 @pytest.fixture
 def fake():
-    with FakeModel() as model:
+    with FakeJsonService("/v1/chat/completions", _completion, default=("ok", LINES),
+                         error={"error": {"message": "boom"}}) as model:
         yield model
 
 
