@@ -49,3 +49,4 @@ def all_models() -> None:
     import runtime.tax.models  # noqa: F401
     import runtime.tenders.models  # noqa: F401
     import runtime.webhooks.models  # noqa: F401
+    import runtime.webhooks.incoming_models  # noqa: F401
