@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     from runtime import automations, channels, checkout, events, inventory, jobs, labels, mmoq, observability, orders, packs, promotions, state_machines, tenders
     from runtime import tax
     from runtime import approvals
+    from runtime import refunds
     from runtime import quick_order
     from runtime import security
     from runtime import webhooks
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
     tax.init_app(app)  # the tax checkout stages (400, 820)
     approvals.init_app(app)  # the approvals gate stage (650)
+    refunds.init_app(app)  # refund requests on their machine, execution reconciliation
     quick_order.init_app(app)  # the core catalog parser in the cart_parse_provider slot
 
     if web:

@@ -45,6 +45,8 @@ def all_models() -> None:
     import runtime.pricing.models  # noqa: F401
     import runtime.promotions.models  # noqa: F401
     import runtime.quick_order.models  # noqa: F401
+    import runtime.refunds.models  # noqa: F401
+    import runtime.refunds.review  # noqa: F401
     import runtime.state_machines.models  # noqa: F401
     import runtime.tax.models  # noqa: F401
     import runtime.tenders.models  # noqa: F401

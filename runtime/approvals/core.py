@@ -68,8 +68,8 @@ def check_note(value: Any, field: str, *, required: bool = False) -> str:
 
 
 def approver_keys(actor: Actor) -> list[str]:
-    """The slot keys ``actor`` answers to: each role, and the e-mail."""
-    keys = [f"role:{role}" for role in sorted(actor.roles)]
+    """The slot keys ``actor`` answers to: each role, each permission, and the e-mail."""
+    keys = [f"role:{role}" for role in sorted(actor.roles)] + [f"permission:{p}" for p in sorted(actor.permissions)]
     return keys + ([f"user:{actor.email.strip().lower()}"] if actor.email else [])
 
 
@@ -88,7 +88,8 @@ def _write_slots(session: Session, request: ApprovalRequest) -> None:
     short = waiting(phase, counted)
     # Only the tiers that may decide now (sequence: the first short of its quorum) fill inboxes.
     for tier in (short[:1] if phase["mode"] == SEQUENCE else short):
-        keys = [f"role:{r}" for r in tier.get("roles", [])] + [f"user:{u.lower()}" for u in tier.get("users", [])]
+        keys = ([f"role:{r}" for r in tier.get("roles", [])] + [f"user:{u.lower()}" for u in tier.get("users", [])]
+                + [f"permission:{p}" for p in tier.get("permissions", [])])
         session.add_all(ApprovalSlot(request_id=request.id, phase=phase["name"], tier=tier["name"], approver_key=key)
                         for key in keys)
 
@@ -164,7 +165,10 @@ def escalate(session: Session, request: ApprovalRequest, tier: str) -> None:
 
 def member_of(tier: dict[str, Any], actor: Actor, account_id: int | None) -> bool:
     """Whether ``actor`` is an approver of ``tier`` for a subject of ``account_id``: a role holder
-    must be an employee of that account; a named user must not be an employee of another one."""
+    must be an employee of that account; a named user must not be an employee of another one; a
+    permission tier (staff subjects such as refunds) takes anyone holding one of its permissions."""
+    if tier.get("permissions"):
+        return any(actor.has(permission) for permission in tier["permissions"])
     if tier.get("roles"):
         return account_id is not None and actor.account_id == account_id and bool(set(tier["roles"]) & actor.roles)
     named = {user.lower() for user in tier.get("users", [])}

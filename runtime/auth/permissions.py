@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "orders.review_fraud": "Release or reject orders held for a gateway's fraud review.",
     "approvals.decide": "Approve or reject carts as an approver an approval route names (own account only, or staff).",
     "refunds.approve": "Approve, reject and retry refund requests (the refund_request machine).",
+    "refunds.request": "Submit refund requests for any order (submitRefundForApproval); buyers may for their own.",
     "catalog.manage": "Create and change categories, brands, attributes, products, variants and visibility.",
     "pricing.manage": "Create and change price lists and their entries.",
     "accounts.manage": "Create and change B2B accounts, locations, employees and customer groups.",

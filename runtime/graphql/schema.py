@@ -37,6 +37,7 @@ CORE_MODULES = (
     "runtime.tenders",
     "runtime.tax",
     "runtime.approvals",
+    "runtime.refunds",
     "runtime.quick_order",
     "runtime.audit",
     "runtime.webhooks",

@@ -1,0 +1,189 @@
+"""Refund requests end to end over HTTP: submitted by one staff member, refused to themselves,
+approved by another, executed by the refunds job leg by leg (gift card, store credit, card) exactly
+once; bad input refused as data with nothing changed; a failed leg retried alone."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from runtime.channels.models import ChannelProvider
+from runtime.events.models import OutboxEvent
+from runtime.orders.models import Order
+from runtime.payments.models import PaymentTransaction
+from runtime.refunds.models import RefundLeg, RefundRequest
+from tests.runtime.refund_helpers import (CANCEL, DECIDE, ORDER, READ, RETRY, SUBMIT, drain, staff,
+                                          three_leg_order)
+from tests.runtime.test_carts_api import post, rows
+from tests.runtime.test_tenders_checkout import calls, mock  # noqa: F401
+from tests.runtime.test_tenders_lifecycle import _balances
+
+
+def _submit(client, order_id, token, **input):
+    return post(client, SUBMIT, {"order": order_id, "input": {"reason": "damaged", **input}}, token)[
+        "data"]["submitRefundForApproval"]
+
+
+def _decide(client, request_id, token, ok=True, notes=None):
+    return post(client, DECIDE, {"id": request_id, "ok": ok, "notes": notes}, token)["data"]["decideRefundApproval"]
+
+
+def test_a_whole_order_refund_is_approved_by_another_user_and_executed_once_per_tender(app, client, calls):
+    order_id, _ = three_leg_order(app, client)
+    alice, bob = staff(app, client, "alice@example.test"), staff(app, client, "bob@example.test")
+    assert _balances(app) == {"gift_card": Decimal("0"), "store_credit": Decimal("0")}
+
+    submitted = _submit(client, order_id, alice, wholeOrder=True)
+    assert submitted["errors"] == []
+    request = submitted["refundRequest"]
+    assert (request["state"], request["amount"], request["approvalsNeeded"], request["requestedBy"]) == (
+        "requested", {"amount": "22.90", "currency": "EUR"}, 1, "alice@example.test")
+    # the default plan is the reverse of the cascade: the card first, then store credit, then the gift card
+    assert [(leg["type"], leg["amount"]["amount"], leg["state"]) for leg in request["legs"]] == [
+        ("card", "12.40", "pending"), ("store_credit", "6.00", "pending"), ("gift_card", "4.50", "pending")]
+
+    # the requester can never approve their own request
+    own = _decide(client, request["id"], alice)
+    assert own == {"refundRequest": None, "errors": [{
+        "code": "SELF_APPROVAL", "field": "refundRequestId",
+        "message": "refundRequestId: you requested this refund; someone else must decide it"}]}
+    assert rows(app, RefundRequest)[0].state == "requested" and rows(app, RefundRequest)[0].approvals == 0
+
+    approved = _decide(client, request["id"], bob, notes="box arrived crushed")
+    drain(app)
+
+    assert approved["errors"] == [] and approved["refundRequest"]["decidedBy"] == "bob@example.test"
+    done = post(client, READ, {"id": request["id"]}, bob)["data"]["refundRequest"]
+    assert done["state"] == "executed" and done["attempts"] == 1 and done["failure"] is None
+    assert [(leg["type"], leg["state"], leg["idempotencyKey"].startswith(f"refund:{request['id']}:"))
+            for leg in done["legs"]] == [("card", "done", True), ("store_credit", "done", True),
+                                         ("gift_card", "done", True)]
+    assert all(leg["gatewayReference"] for leg in done["legs"])
+    # money back: the card refunded once at the gateway, both balances restored
+    assert sorted(calls.refunds.values()) == [1]
+    assert [a.status for a in mock(app)._authorizations.values()] == ["refunded"]
+    assert _balances(app) == {"gift_card": Decimal("4.50"), "store_credit": Decimal("6.00")}
+    order = post(client, ORDER, {"id": order_id}, bob)["data"]["order"]
+    assert order["paymentStatus"] == "refunded"
+    assert order["refundRequests"] == [{"id": request["id"], "state": "executed", "legs": [
+        {"type": "card", "state": "done"}, {"type": "store_credit", "state": "done"}, {"type": "gift_card", "state": "done"}]}]
+    refunds = sorted((p.amount, p.idempotency_key.split(":")[0]) for p in rows(app, PaymentTransaction) if p.type == "refund")
+    assert refunds == [(Decimal("4.50"), "refund"), (Decimal("6.00"), "refund"), (Decimal("12.40"), "refund")]
+
+    # a second delivery of the job, and the reconciliation, do nothing more
+    from runtime.refunds.execution import execute_refund, reconcile_refunds
+
+    with app.app_context():
+        assert execute_refund(int(request["id"])) == "skipped"
+        assert reconcile_refunds(app) == 0
+    assert sorted(calls.refunds.values()) == [1]
+
+    # a decision on a request no longer pending names who decided it
+    late = _decide(client, request["id"], staff(app, client, "carol@example.test"))
+    assert late["errors"][0]["code"] == "REQUEST_NOT_PENDING"
+    assert late["errors"][0]["message"].startswith("refundRequestId: the refund request is executed: bob@example.test "
+                                                   "decided it at ")
+
+
+def _snapshot(app):
+    return ([(r.id, r.state, r.approvals) for r in rows(app, RefundRequest)],
+            [(leg.id, leg.state) for leg in rows(app, RefundLeg)], len(rows(app, OutboxEvent)))
+
+
+def test_bad_refund_input_is_refused_as_data_and_changes_nothing(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    before = _snapshot(app)
+    cases = [
+        ({"amount": "22.91"}, "REFUND_EXCEEDS_REFUNDABLE", "input",
+         "input: 22.91 EUR is more than the 22.90 EUR the order can still refund (refunds executed and approved counted)"),
+        ({"amount": "0"}, "INVALID_AMOUNT", "input.amount",
+         "input.amount: expected a positive amount like \"10.00\", got '0'"),
+        ({"amount": "-5.00"}, "INVALID_AMOUNT", "input.amount",
+         "input.amount: expected a positive amount like \"10.00\", got '-5.00'"),
+        ({"lines": [{"lineId": "999999", "quantity": 1}]}, "UNKNOWN_LINE", "input.lines[0].lineId", None),
+        ({"wholeOrder": True, "amount": "1.00"}, "INVALID_INPUT", "input",
+         "input: give exactly one of wholeOrder, lines (and/or shipping) or amount; got wholeOrder, amount"),
+        ({"amount": "1.00", "reason": "bored"}, "INVALID_REASON", "input.reason", None),
+    ]
+    for extra, code, field, message in cases:
+        answer = _submit(client, order_id, alice, **extra)
+        assert answer["refundRequest"] is None, extra
+        assert (answer["errors"][0]["code"], answer["errors"][0]["field"]) == (code, field), answer
+        if message:
+            assert answer["errors"][0]["message"] == message
+    line_id = _first_line(app, order_id)
+    too_many = _submit(client, order_id, alice, lines=[{"lineId": str(line_id), "quantity": 99}])
+    assert too_many["errors"][0]["code"] == "INVALID_QUANTITY"
+    assert _snapshot(app) == before
+    # a retry of a request that is not failed
+    request = _submit(client, order_id, alice, amount="1.00")["refundRequest"]
+    retried = post(client, RETRY, {"id": request["id"]}, alice)["data"]["retryRefundExecution"]
+    assert retried["errors"] == [{"code": "REQUEST_NOT_FAILED", "field": "refundRequestId", "message":
+                                  "refundRequestId: only a failed refund request can be retried; this one is requested"}]
+
+
+def _first_line(app, order_id):
+    from runtime.orders.models import OrderLine
+
+    return rows(app, OrderLine, OrderLine.order_id == int(order_id))[0].id
+
+
+def test_an_unpaid_order_cannot_be_refunded(app, client):
+    order_id, _ = three_leg_order(app, client, capture_mode="AUTHORIZE")
+    alice = staff(app, client, "alice@example.test")
+    answer = _submit(client, order_id, alice, wholeOrder=True)
+    assert answer["errors"] == [{"code": "ORDER_NOT_PAID", "field": "orderId", "message":
+                                 f"orderId: order {rows(app, Order)[0].number} has no captured payment to refund "
+                                 "(payment status authorized)"}]
+    assert rows(app, RefundRequest) == []
+
+
+def test_a_failed_leg_faults_the_request_and_a_retry_runs_only_that_leg(app, client, calls):
+    order_id, _ = three_leg_order(app, client)
+    alice, bob = staff(app, client, "alice@example.test"), staff(app, client, "bob@example.test")
+    request = _submit(client, order_id, alice, wholeOrder=True)["refundRequest"]
+    provider = rows(app, ChannelProvider)[0]
+    _set_active(app, provider.id, False)  # the card's gateway is gone: its leg fails
+
+    _decide(client, request["id"], bob)
+    drain(app)
+
+    failed = post(client, READ, {"id": request["id"]}, bob)["data"]["refundRequest"]
+    assert failed["state"] == "failed"
+    assert [(leg["type"], leg["state"]) for leg in failed["legs"]] == [
+        ("card", "failed"), ("store_credit", "done"), ("gift_card", "done")]
+    assert failed["failure"]["legs"][0]["type"] == "card" and failed["failure"]["legs"][0]["code"] == "NO_GATEWAY"
+    faults = [e.payload for e in rows(app, OutboxEvent) if e.type == "workflow.fault"]
+    assert [(f["subject_type"], f["code"], f["phase"]) for f in faults] == [
+        ("refund_request", "REFUND_EXECUTION_FAILED", "execution")]
+    assert _balances(app) == {"gift_card": Decimal("4.50"), "store_credit": Decimal("6.00")}
+
+    _set_active(app, provider.id, True)
+    retried = post(client, RETRY, {"id": request["id"]}, bob)["data"]["retryRefundExecution"]
+    drain(app)
+
+    assert retried["errors"] == []
+    done = post(client, READ, {"id": request["id"]}, bob)["data"]["refundRequest"]
+    assert done["state"] == "executed" and done["attempts"] == 2
+    assert sorted(calls.refunds.values()) == [1]
+    # the ledger legs were not given back twice
+    assert _balances(app) == {"gift_card": Decimal("4.50"), "store_credit": Decimal("6.00")}
+
+
+def _set_active(app, provider_id, active):
+    def work(session):
+        row = session.get(ChannelProvider, provider_id)
+        row.is_active = active
+        session.add(row)
+
+    app.extensions["vectis.db"].run(work)
+
+
+def test_a_requester_may_cancel_a_pending_request(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice, bob = staff(app, client, "alice@example.test"), staff(app, client, "bob@example.test")
+    request = _submit(client, order_id, alice, amount="5.00")["refundRequest"]
+    assert post(client, CANCEL, {"id": request["id"]}, alice)["data"]["cancelRefundRequest"] == {
+        "refundRequest": {"state": "cancelled"}, "errors": []}
+    late = _decide(client, request["id"], bob)
+    assert late["errors"][0]["code"] == "REQUEST_NOT_PENDING"
+    assert "alice@example.test decided it at" in late["errors"][0]["message"]
