@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     from runtime import quick_order
     from runtime import security
     from runtime import webhooks
+    from runtime.webhooks import incoming as incoming_webhooks
     from runtime.definitions import live
 
     packs.init_app(app)
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, probe: bool = True, web: boo
     inventory.init_app(app)  # reservations on their machine, the stock cart check, stage and sweep job
     labels.init_app(app)  # the label index job and its after-commit triggers
     webhooks.init_app(app)  # the periodic retry of due webhook deliveries
+    incoming_webhooks.init_app(app, web=web)  # POST /webhooks/in/<pack>, settlement webhooks of gateway packs
     mmoq.init_app(app)  # the MMOQ cart check and checkout stage
     promotions.init_app(app)  # the promotion checkout stages, the usage-release effect, the stale metric
     tax.init_app(app)  # the tax checkout stages (400, 820)

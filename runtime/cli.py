@@ -72,6 +72,7 @@ LAZY_COMMANDS = {
     "tax": ("runtime.tax.cli:tax", "Tax jurisdictions and rate tables."),
     "secrets": ("runtime.security.cli:secrets", "Secrets at rest: master keys and their rotation."),
     "schema": ("runtime.graphql.sdl:schema", "The GraphQL schema."),
+    "webhooks": ("runtime.webhooks.incoming_cli:webhooks", "Incoming webhook secrets of gateway packs."),
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from runtime.packs.api import PackContext
 
 from .gateway import MockGateway
+from .webhooks import MockSettlementWebhooks
 
 CONFIG_SCHEMA = json.loads((Path(__file__).parent / "config.schema.json").read_text())
 
@@ -24,3 +25,5 @@ def register(pack: PackContext) -> None:
         label="Mock gateway (sandbox)",
         config_schema=CONFIG_SCHEMA,
     )
+    # POST /webhooks/in/mock_gateway: the sandbox processor's settlement events (webhooks.py).
+    pack.register("settlement_webhook", "mock", MockSettlementWebhooks(), label="Mock gateway settlement webhooks")

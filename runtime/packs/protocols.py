@@ -201,3 +201,62 @@ class GraphQLExtension:
 
     sdl: str
     bindables: tuple[Any, ...] = ()
+
+
+# --- incoming settlement webhooks ---------------------------------------------------------------
+
+#: What a gateway's webhook may report about an authorization, each a move of the
+#: ``payment_transaction`` machine: ``authorized`` (its fraud review approved; ``authorize``),
+#: ``failed`` (declined after all; ``fail``), ``settled`` (a capture confirmed; ``capture`` or
+#: ``capture_partial`` when the capture was made at the processor), ``voided`` (``void``),
+#: ``expired`` (``expire_authorization``) and ``refunded`` (``refund``/``refund_partial``, a lost
+#: chargeback included).
+SETTLEMENT_KINDS = ("authorized", "failed", "settled", "voided", "expired", "refunded")
+#: Kinds that name an operation (a capture, a refund) and its amount.
+_WITH_AMOUNT = ("settled", "refunded")
+MAX_REFERENCE = 128
+
+
+@dataclass(frozen=True)
+class SettlementUpdate:
+    """One fact a gateway reported, in the runtime's words. Applying it twice (the gateway sent the
+    same event again under another webhook id) changes nothing the second time: captures and
+    refunds are known by ``operation``, the other kinds by the state they lead to."""
+
+    kind: str
+    #: The gateway's id of the authorization (the ``transaction_id`` its ``authorize`` answered).
+    authorization: str
+    #: The gateway's id of the capture, refund, dispute or void reported.
+    operation: str | None = None
+    amount: Money | None = None
+    #: The gateway's code and message (a decline, a dispute's reason).
+    code: str | None = None
+    message: str | None = None
+    #: A refund the card's bank forced (a lost dispute), not one the merchant made.
+    chargeback: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in SETTLEMENT_KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(SETTLEMENT_KINDS)}, got {self.kind!r}")
+        for name in ("authorization", "operation"):
+            value = getattr(self, name)
+            if (value is not None or name == "authorization") and not (
+                    isinstance(value, str) and 0 < len(value) <= MAX_REFERENCE):
+                raise ValueError(f"{name}: expected the gateway's id, 1 to {MAX_REFERENCE} characters, got {value!r}")
+        if self.kind in _WITH_AMOUNT:
+            if self.operation is None:
+                raise ValueError(f"operation: a {self.kind} update names the gateway's id of the operation")
+            if not isinstance(self.amount, Money) or not self.amount.amount > 0:
+                raise ValueError(f"amount: a {self.kind} update carries a positive Money amount, got {self.amount!r}")
+
+
+class WebhookPayloadError(ValueError):
+    """A payload the pack cannot read; its message, starting with the field, is answered with HTTP 400."""
+
+
+@runtime_checkable
+class SettlementWebhookHandler(Protocol):
+    """Reads a gateway's webhook payload (already signature-checked, decoded JSON) into updates;
+    touches nothing itself. Raises :class:`WebhookPayloadError` for a payload it cannot read."""
+
+    def parse(self, payload: Any) -> list[SettlementUpdate]: ...

@@ -15,6 +15,7 @@ from runtime.packs.protocols import (
     CartParseProvider,
     GraphQLExtension,
     PaymentGateway,
+    SettlementWebhookHandler,
     ShippingRateProvider,
     TaxProvider,
 )
@@ -77,6 +78,8 @@ CORE_SLOTS = (
     Slot("effect_action", "A named side effect definitions may run on a transition or event: an Effect.", _effect),
     Slot("graphql", "SDL and Ariadne bindables merged into the API schema.", _graphql),
     Slot("definitions", "A folder of YAML definitions shipped by the pack.", _folder),
+    Slot("settlement_webhook", "Reads the pack's gateway webhooks (POST /webhooks/in/<pack>) into settlement updates.",
+         _implements(SettlementWebhookHandler)),
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from runtime.db import MoneyAmount
@@ -19,7 +19,9 @@ from runtime.state_machines.models import state_entered_at_field, state_field, s
 
 class PaymentTransaction(SQLModel, table=True):
     __tablename__ = "payment_transaction"
-    __table_args__ = (state_index("payment_transaction"),)
+    __table_args__ = (state_index("payment_transaction"),
+                      # A gateway's webhook names the authorization by its id at the gateway.
+                      Index("ix_payment_transaction_gateway_reference", "gateway", "gateway_reference"))
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), index=True))

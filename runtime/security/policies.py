@@ -48,6 +48,8 @@ DEFAULT_POLICIES: tuple[RatePolicy, ...] = (
     RatePolicy("login", burst=20, per_second=20 / 60, key="ip", operations=("login", "refreshToken")),
     RatePolicy("admin_sign_in", burst=20, per_second=20 / 60, key="ip", endpoints=("admin.login_submit",)),
     RatePolicy("bulk", burst=30, per_second=1.0, key="user", operations=("cartBulkLookup", "bulkAddToCart")),
+    # Gateways send settlement webhooks in bursts (a day's captures at once) from a few addresses.
+    RatePolicy("webhooks", burst=200, per_second=50.0, key="ip", endpoints=("incoming_webhooks.receive",)),
 )
 
 

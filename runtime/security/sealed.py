@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from runtime.channels.models import ChannelProvider
+from runtime.webhooks.incoming_models import IncomingWebhookSecret
 from runtime.webhooks.models import WebhookSubscription
 from runtime.db import Database
 from runtime.errors import ConfigError
@@ -23,7 +24,8 @@ from runtime.security.secrets import PRIMARY_ENV, ROTATING_ENV, SEALED, SecretBo
 
 #: JSON columns that may hold sealed values: (model, column name, label in messages).
 SEALED_COLUMNS = [(ChannelProvider, "config", "channel_provider"),
-                  (WebhookSubscription, "secrets", "webhook_subscription")]
+                  (WebhookSubscription, "secrets", "webhook_subscription"),
+                  (IncomingWebhookSecret, "secret", "incoming_webhook_secret")]
 
 
 @dataclass

@@ -104,7 +104,7 @@ def registry():
 def test_the_core_declares_its_slots(registry):
     assert sorted(registry.slots) == sorted([s.name for s in CORE_SLOTS] + ["cart_check", "checkout_stage", "periodic_job", "tender_type"]) == [
         "cart_check", "cart_parse_provider", "checkout_stage", "definitions", "effect_action", "fact_field", "graphql", "payment_gateway",
-        "periodic_job", "predicate_function", "shipping_rate_provider", "tax_provider", "tender_type",
+        "periodic_job", "predicate_function", "settlement_webhook", "shipping_rate_provider", "tax_provider", "tender_type",
     ]
 
 

@@ -38,9 +38,11 @@ def upgrade() -> None:
         sa.UniqueConstraint('pack', 'webhook_id', name='uq_incoming_webhook_receipt'),
     )
     op.create_index('ix_incoming_webhook_receipt_received_at', 'incoming_webhook_receipt', ['received_at'])
+    op.create_index('ix_payment_transaction_gateway_reference', 'payment_transaction', ['gateway', 'gateway_reference'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_payment_transaction_gateway_reference', table_name='payment_transaction')
     op.drop_index('ix_incoming_webhook_receipt_received_at', table_name='incoming_webhook_receipt')
     op.drop_table('incoming_webhook_receipt')
     op.drop_index('ix_incoming_webhook_secret_pack', table_name='incoming_webhook_secret')
