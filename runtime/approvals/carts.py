@@ -121,7 +121,7 @@ def follow_phase(session: Session, cart: Cart, request: ApprovalRequest, actor) 
         fire(session, cart, "approve_cart_phase", actor)
 
 
-def _approver_cart(session: Session, actor: Actor, token: str) -> tuple[Cart, ApprovalRequest]:
+def approver_cart(session: Session, actor: Actor, token: str) -> tuple[Cart, ApprovalRequest]:
     """The cart and its latest request, locked, if ``actor`` may see it; NOT_FOUND otherwise (an
     approver of another account learns nothing, not even that the cart exists)."""
     if actor.user_id is None:
@@ -135,7 +135,7 @@ def _approver_cart(session: Session, actor: Actor, token: str) -> tuple[Cart, Ap
 
 def approve(session: Session, actor: Actor, token: str, note: Any) -> Cart:
     text = core.check_note(note, "note")
-    cart, request = _approver_cart(session, actor, token)
+    cart, request = approver_cart(session, actor, token)
     decided = core.decide(session, request, actor, approve=True, note=text)
     if decided.phase_completed and decided.next_phase is None:
         fire(session, cart, "approve", actor)  # the amount approved is the one submitted (lines are locked)
@@ -149,7 +149,7 @@ def approve(session: Session, actor: Actor, token: str, note: Any) -> Cart:
 
 def reject(session: Session, actor: Actor, token: str, reason: Any) -> Cart:
     text = core.check_note(reason, "reason", required=True)
-    cart, request = _approver_cart(session, actor, token)
+    cart, request = approver_cart(session, actor, token)
     decided = core.decide(session, request, actor, approve=False, note=text)
     session.add(CartRejectionEvent(cart_id=cart.id, request_id=request.id, phase=decided.decision.phase,
                                    tier=decided.decision.tier, user_id=actor.user_id, email=actor.email, reason=text))

@@ -18,6 +18,7 @@ from rules.approval_route import SEQUENCE, Plan
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from runtime.approvals.alerts import resolve_alerts
 from runtime.approvals.models import (
     APPROVED, PENDING, REJECTED, ApprovalDecision, ApprovalRequest, ApprovalSlot,
 )
@@ -37,6 +38,8 @@ class ApprovalErrorCode(str, Enum):
     NOTE_TOO_LONG = "NOTE_TOO_LONG"
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
     APPROVAL_PRICE_DRIFT = "APPROVAL_PRICE_DRIFT"
+    #: A tender split curated outside the ``payment`` phase.
+    NOT_PAYMENT_PHASE = "NOT_PAYMENT_PHASE"
 
 
 #: Longest note or reason kept.
@@ -183,6 +186,25 @@ def may_see(request: ApprovalRequest, actor: Actor) -> bool:
                for phase in request.plan.get("phases", []) for tier in phase["tiers"])
 
 
+def deciding_tier(session: Session, request: ApprovalRequest, actor: Actor, field: str = "cartId") -> dict[str, Any]:
+    """The open tier of the pending ``request``'s current phase that ``actor`` decides for now;
+    refuses self-approval, a second decision in the phase and anyone not an approver of it."""
+    if actor.user_id is not None and actor.user_id == request.requester_user_id:
+        raise BusinessError(ApprovalErrorCode.SELF_APPROVAL,
+                            f"{field}: you requested this approval; someone else must decide it", field=field)
+    cast = decisions(session, [request.id])[request.id]
+    mine = next((d for d in cast if d.phase == request.current_phase and d.approver_user_id == actor.user_id), None)
+    if mine is not None:
+        raise BusinessError(ApprovalErrorCode.ALREADY_DECIDED,
+                            f"{field}: you already decided phase {mine.phase!r} at {mine.at:%Y-%m-%d %H:%M} UTC",
+                            field=field)
+    tier = next((t for t in open_tiers(request, cast) if member_of(t, actor, request.account_id)), None)
+    if tier is None:
+        raise BusinessError(ApprovalErrorCode.NOT_AN_APPROVER,
+                            f"{field}: you are not an approver of phase {request.current_phase!r} now", field=field)
+    return tier
+
+
 @dataclass(frozen=True)
 class Decided:
     request: ApprovalRequest
@@ -201,19 +223,7 @@ def decide(session: Session, request: ApprovalRequest, actor: Actor, *, approve:
         who = f" by {last.approver_email} at {last.at:%Y-%m-%d %H:%M} UTC" if last and request.status in (APPROVED, REJECTED) else ""
         raise BusinessError(ApprovalErrorCode.REQUEST_NOT_PENDING,
                             f"{field}: the approval request is {request.status}{who}; nothing to decide", field=field)
-    if actor.user_id is not None and actor.user_id == request.requester_user_id:
-        raise BusinessError(ApprovalErrorCode.SELF_APPROVAL,
-                            f"{field}: you requested this approval; someone else must decide it", field=field)
-    cast = decisions(session, [request.id])[request.id]
-    mine = next((d for d in cast if d.phase == request.current_phase and d.approver_user_id == actor.user_id), None)
-    if mine is not None:
-        raise BusinessError(ApprovalErrorCode.ALREADY_DECIDED,
-                            f"{field}: you already decided phase {mine.phase!r} at {mine.at:%Y-%m-%d %H:%M} UTC",
-                            field=field)
-    tier = next((t for t in open_tiers(request, cast) if member_of(t, actor, request.account_id)), None)
-    if tier is None:
-        raise BusinessError(ApprovalErrorCode.NOT_AN_APPROVER,
-                            f"{field}: you are not an approver of phase {request.current_phase!r} now", field=field)
+    tier = deciding_tier(session, request, actor, field)
     now = utcnow()
     decision = ApprovalDecision(request_id=request.id, phase=request.current_phase, tier=tier["name"],
                                 approver_user_id=actor.user_id, approver_email=actor.email, approved=approve,
@@ -222,6 +232,7 @@ def decide(session: Session, request: ApprovalRequest, actor: Actor, *, approve:
     session.flush()
     if not approve:
         request.status, request.decided_at, request.outcome_reason = REJECTED, now, note
+        resolve_alerts(session, request, request.current_phase, "rejected")
         _write_slots(session, request)
         session.add(request)
         return Decided(request, decision, False, None)
@@ -233,6 +244,7 @@ def decide(session: Session, request: ApprovalRequest, actor: Actor, *, approve:
     if waiting(phase, counts):
         _write_slots(session, request)
         return Decided(request, decision, False, request.current_phase)
+    resolve_alerts(session, request, phase["name"], "the phase reached its quorum")
     names = [p["name"] for p in request.plan["phases"]]
     following = names[names.index(phase["name"]) + 1:]
     if following:
@@ -247,5 +259,6 @@ def decide(session: Session, request: ApprovalRequest, actor: Actor, *, approve:
 def close(session: Session, request: ApprovalRequest, status: str, reason: str = "") -> None:
     """End a pending request without a decision (withdrawn, expired, superseded)."""
     request.status, request.decided_at, request.outcome_reason = status, utcnow(), reason
+    resolve_alerts(session, request, request.current_phase, f"request {status}")
     _write_slots(session, request)
     session.add(request)

@@ -99,3 +99,43 @@ class CartRejectionEvent(SQLModel, table=True):
     email: str = Field(max_length=254)
     reason: str = Field(max_length=2000)
     at: datetime = timestamp_field()
+
+
+class ApprovalTenderCuration(SQLModel, table=True):
+    """A payment approver's re-curation of a cart's tender split: who, why, the split before and
+    after (each leg: position, type, amount, source). The cart's tenders now carry the new split,
+    so the order placed after approval pays with it."""
+
+    __tablename__ = "approval_tender_curation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(sa_column=Column(Integer, ForeignKey("approval_request.id", ondelete="CASCADE"), nullable=False, index=True))
+    cart_id: int = Field(sa_column=Column(Integer, ForeignKey("cart.id", ondelete="CASCADE"), nullable=False, index=True))
+    phase: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True))
+    email: str = Field(max_length=254)
+    reason: str = Field(max_length=2000)
+    before: list = json_field()
+    after: list = json_field()
+    at: datetime = timestamp_field()
+
+
+class ApprovalAlert(SQLModel, table=True):
+    """A request that needs an account admin: a tier of its current phase can no longer reach its
+    quorum. Open (``cleared_at`` null) until the tier can reach it again or the phase is decided,
+    withdrawn or expired; the account's admins and staff read it (``approvalAlerts``)."""
+
+    __tablename__ = "approval_alert"
+    __table_args__ = (Index("ix_approval_alert_account", "account_id", "cleared_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(sa_column=Column(Integer, ForeignKey("approval_request.id", ondelete="CASCADE"), nullable=False, index=True))
+    account_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("b2b_account.id", ondelete="SET NULL"), nullable=True))
+    subject_type: str = Field(max_length=32)
+    subject_id: int
+    phase: str = Field(max_length=64)
+    code: str = Field(max_length=64)
+    reason: str = Field(max_length=2000)
+    raised_at: datetime = timestamp_field()
+    cleared_at: datetime | None = timestamp_field(nullable=True, default_now=False)
+    cleared_reason: str = Field(default="", max_length=200)

@@ -3,8 +3,11 @@ away) never disables a request in flight. Decisions already cast stay counted (t
 tier whose remaining eligible approvers can no longer reach its quorum is flagged — the request
 carries the fault ``QUORUM_UNREACHABLE`` (shown on ``cart.approval.fault``), a ``workflow.fault``
 and an ``approval.step`` ``quorum_at_risk`` event go out for the account's admins — instead of
-hanging silently. Checked when a request opens or moves to a phase, and by the periodic
-``ApprovalQuorumCheck`` job over every pending request.
+hanging silently — and an :class:`~runtime.approvals.models.ApprovalAlert` is opened in the same
+transaction, which the account's admins read (``approvalAlerts``, the admin inbox). When the tier
+can reach its quorum again (an approver reactivated or given the role), the fault and the alert are
+cleared and an ``approval.step`` ``quorum_restored`` event goes out. Checked when a request opens
+or moves to a phase, and by the periodic ``ApprovalQuorumCheck`` job over every pending request.
 """
 from __future__ import annotations
 
@@ -14,12 +17,11 @@ from sqlmodel import Session, select
 
 from runtime.accounts.models import Employee
 from runtime.approvals import core
+from runtime.approvals.alerts import UNREACHABLE, resolve_alerts, raise_alert
 from runtime.approvals.events import fault, step_event
 from runtime.approvals.models import PENDING, ApprovalRequest
 from runtime.auth.models import User, UserRole
 
-#: The fault code.
-UNREACHABLE = "QUORUM_UNREACHABLE"
 #: Requests checked per transaction by the periodic job.
 BATCH = 200
 
@@ -59,15 +61,22 @@ def unreachable(session: Session, request: ApprovalRequest) -> list[str]:
 
 
 def check(session: Session, request: ApprovalRequest) -> bool:
-    """Flag ``request`` when a tier became unreachable (once per phase); True when flagged now."""
+    """Flag ``request`` when a tier became unreachable (once per phase), or clear the flag when
+    every tier can reach its quorum again; True when flagged now."""
     if request.status != PENDING:
         return False
     problems = unreachable(session, request)
     already = (request.fault or {}).get("code") == UNREACHABLE and (request.fault or {}).get("phase") == request.current_phase
-    if not problems or already:
+    if not problems:
+        if already:
+            resolve_alerts(session, request, request.current_phase, "the tier can reach its quorum again")
+            step_event(session, request, "quorum_restored", "system:approvals", phase=request.current_phase)
+        return False
+    if already:
         return False
     reason = "; ".join(problems) + " (an account admin must add approvers or change the route)"
     fault(session, request, UNREACHABLE, reason, request.current_phase)
+    raise_alert(session, request, UNREACHABLE, reason)
     step_event(session, request, "quorum_at_risk", "system:approvals", phase=request.current_phase, note=reason[:2000])
     return True
 
