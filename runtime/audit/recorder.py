@@ -96,7 +96,8 @@ def audit_mutations(schema: GraphQLSchema) -> None:
     if schema.mutation_type is None:
         return
     for name, graphql_field in schema.mutation_type.fields.items():
-        graphql_field.resolve = _audited(graphql_field.resolve or default_field_resolver, name)
+        if not getattr(graphql_field.resolve, "vectis_audited", False):  # schemas are shared by apps
+            graphql_field.resolve = _audited(graphql_field.resolve or default_field_resolver, name)
 
 
 def _audited(resolve: Callable[..., Any], operation: str) -> Callable[..., Any]:
@@ -120,6 +121,7 @@ def _audited(resolve: Callable[..., Any], operation: str) -> Callable[..., Any]:
         _record_unchanged(context.db, scope, "refused" if codes else "ok", [str(c) for c in codes if c])
         return result
 
+    wrapper.vectis_audited = True
     return wrapper
 
 

@@ -5,6 +5,8 @@ A pack's registrations are staged and land all together, or not at all when its 
 """
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,16 +19,29 @@ class RegistrationError(VectisError):
     """A registration that cannot be accepted; the message names the key and what is wrong."""
 
 
+#: Config schemas already checked in this process, by their JSON text: every app loads the same
+#: packs, and checking a schema against the metaschema costs milliseconds each time.
+_checked_schemas: set[str] = set()
+
+
 def _check_config_schema(key: str, schema: Any) -> None:
     from jsonschema import Draft202012Validator, SchemaError
 
     if not isinstance(schema, dict):
         raise RegistrationError(f"{key}: config_schema: expected a JSON Schema object, got {type(schema).__name__}")
     try:
+        text = json.dumps(schema, sort_keys=True, default=repr)
+    except (TypeError, ValueError):  # not JSON at all: let the metaschema check say what is wrong
+        text = None
+    if text is not None and text in _checked_schemas:
+        return
+    try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise RegistrationError(f"{key}: config_schema: {where}: {exc.message}") from None
+    if text is not None:
+        _checked_schemas.add(text)
 
 
 @dataclass(frozen=True)
