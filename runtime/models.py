@@ -39,6 +39,7 @@ def all_models() -> None:
     import runtime.inventory.models  # noqa: F401
     import runtime.labels.models  # noqa: F401
     import runtime.orders.models  # noqa: F401
+    import runtime.orders.versions  # noqa: F401
     import runtime.packaging.models  # noqa: F401
     import runtime.packs.models  # noqa: F401
     import runtime.payments.models  # noqa: F401
@@ -50,5 +51,6 @@ def all_models() -> None:
     import runtime.state_machines.models  # noqa: F401
     import runtime.tax.models  # noqa: F401
     import runtime.tenders.models  # noqa: F401
+    import runtime.tenders.receivables  # noqa: F401
     import runtime.webhooks.models  # noqa: F401
     import runtime.webhooks.incoming_models  # noqa: F401

@@ -74,6 +74,25 @@ class GiftCardTender:
     def link(self, session, order: Any, authorized: Authorized) -> None:
         stored_value.link_order(session, authorized.links["entries"], order.id)
 
+    def capture(self, session, order: Any, payment: Any, amount: Money, key: str) -> str:
+        """Redeem the held amount (a debit); a partial capture holds the rest again."""
+        debit, again = stored_value.capture_hold(session, int(payment.gateway_reference), amount.amount, key,
+                                                 order_id=order.id)
+        if again is not None:
+            payment.gateway_reference = str(again.id)
+        return str(debit.id)
+
+    def adjust(self, session, order: Any, payment: Any, amount: Money, key: str, field: str) -> str:
+        """Hold ``amount`` on the card instead (an order modified); returns the new hold's id."""
+        try:
+            entry = stored_value.rehold(session, int(payment.gateway_reference), amount.amount, key, order_id=order.id)
+        except stored_value.InsufficientBalance as exc:
+            available = Money(exc.available, amount.currency).amount
+            raise BusinessError(TenderErrorCode.INSUFFICIENT_GIFT_CARD_BALANCE,
+                                f"{field}.amount: the gift card has {available} {amount.currency}, not {amount.amount}",
+                                field=f"{field}.amount", available=format(available, "f")) from None
+        return str(entry.id)
+
     def undo(self, session, order: Any, payment: Any, undo) -> str | None:
         entry = stored_value.undo_hold(session, int(payment.gateway_reference), undo.kind, undo.amount.amount, undo.key,
                                        order_id=order.id)

@@ -6,12 +6,15 @@ A number is read once, during the call, into a :class:`Card` (brand and last fou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
 class Card:
     brand: str
     last4: str
+    #: The most the card authorizes at once (a test card with a low limit), None: no limit.
+    limit: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ TEST_CARDS: dict[str, Outcome] = {
     "4000000000000119": Outcome("timeout"),
 }
 
+#: Number → the most it authorizes: approved up to it, ``insufficient_funds`` above it (an
+#: authorization, or an increase of one, over the limit).
+LIMITED_CARDS: dict[str, Decimal] = {"4000000000000341": Decimal("100.00")}
+LIMIT_DECLINE = Outcome("failed", "insufficient_funds", "The card's limit does not cover the amount.")
+
 INCORRECT_NUMBER = Outcome("failed", "incorrect_number", "The card number is not a valid card number.")
 FRAUD_REVIEW = TEST_CARDS["4000000000009235"]
 
@@ -50,7 +58,7 @@ def read_card(number: str) -> tuple[Card, Outcome]:
     if not (digits.isdigit() and 12 <= len(digits) <= 19 and _luhn_valid(digits)):
         return Card("unknown", digits[-4:] if digits[-4:].isdigit() else ""), INCORRECT_NUMBER
     brand = next((name for prefix, name in _BRANDS if digits.startswith(prefix)), "unknown")
-    return Card(brand, digits[-4:]), TEST_CARDS.get(digits, APPROVED)
+    return Card(brand, digits[-4:], LIMITED_CARDS.get(digits)), TEST_CARDS.get(digits, APPROVED)
 
 
 def _luhn_valid(digits: str) -> bool:

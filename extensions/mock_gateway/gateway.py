@@ -18,13 +18,13 @@ import itertools
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from runtime.packs.api import Money, PaymentRequest, PaymentResult, ProviderError, ProviderErrorCode
 
-from .cards import FRAUD_REVIEW, Card, Outcome, read_card
+from .cards import FRAUD_REVIEW, LIMIT_DECLINE, Card, Outcome, read_card
 
 _UNCAPTURED = ("pending", "authorized")
 _CAPTURABLE = ("authorized", "partially_captured")
@@ -83,6 +83,21 @@ class MockGateway:
         fingerprint = self._fingerprint("void", transaction_id)
         return self._once(merchant, idempotency_key, fingerprint, lambda: self._void(merchant, transaction_id))
 
+    def capabilities_for(self, config: dict[str, Any]) -> dict[str, Any]:
+        """What this merchant account can do: ``incremental_auth`` is a setting of the sandbox
+        account, as it is a contract option at real processors."""
+        return {**self.capabilities, "incremental_auth": bool(config.get("incremental_auth", False))}
+
+    def adjust_authorization(self, transaction_id: str, amount: Money, idempotency_key: str,
+                             config: dict[str, Any]) -> PaymentResult:
+        """Change an uncaptured authorization's amount to ``amount``: lower is a partial void (always
+        allowed), higher an incremental authorization (only with ``incremental_auth``; the card may
+        decline it). A declined increase is an answer (``failed``) and leaves the authorization as it was."""
+        merchant = self._check(config)
+        fingerprint = self._fingerprint("adjust", transaction_id, amount)
+        return self._once(merchant, idempotency_key, fingerprint,
+                          lambda: self._adjust(merchant, transaction_id, amount, config))
+
     # --- the sandbox's own console -------------------------------------------------------------
 
     def resolve_review(self, transaction_id: str, approve: bool, config: dict[str, Any]) -> PaymentResult:
@@ -110,6 +125,8 @@ class MockGateway:
         if not request.amount.amount > 0:
             raise _amount(f"amount: {request.amount} cannot be authorized; the amount must be positive")
         card, outcome = read_card(request.payment_token)
+        if outcome.status == "authorized" and card.limit is not None and request.amount.amount > card.limit:
+            outcome = LIMIT_DECLINE
         if outcome.status == "timeout":
             raise ProviderError(
                 ProviderErrorCode.PROVIDER_UNAVAILABLE,
@@ -144,6 +161,21 @@ class MockGateway:
         auth.refunded += amount
         auth.status = "refunded" if auth.refunded == auth.captured else "partially_refunded"
         return self._result(auth, self._new_id("ref", auth), amount)
+
+    def _adjust(self, merchant: str, transaction_id: str, amount: Money, config: dict[str, Any]) -> PaymentResult:
+        auth = self._find(merchant, transaction_id)
+        _same_currency(auth, amount)
+        if auth.status != "authorized" or auth.captured.amount > 0:
+            raise _state(auth, "adjust", "only an authorized, uncaptured authorization can change its amount")
+        if not amount.amount > 0:
+            raise _amount(f"amount: cannot adjust to {amount}; void the authorization instead")
+        if amount > auth.amount and not config.get("incremental_auth", False):
+            raise ProviderError(ProviderErrorCode.PROVIDER_DECLINED, "amount: this merchant account has no incremental "
+                                "authorization; void and authorize again", field="amount")
+        if amount > auth.amount and auth.card.limit is not None and amount.amount > auth.card.limit:
+            return replace(self._result(auth, self._new_id("adj", auth), amount, LIMIT_DECLINE), status="failed")
+        auth.amount = amount
+        return self._result(auth, self._new_id("adj", auth), amount)
 
     def _void(self, merchant: str, transaction_id: str) -> PaymentResult:
         auth = self._find(merchant, transaction_id)

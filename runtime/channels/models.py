@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlalchemy import Boolean, Column, Index, String, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from runtime.db import ExactDecimal
@@ -50,6 +50,9 @@ class Channel(SQLModel, table=True):
     #: Inventory: when a stock hold is taken, ``checkout`` (at placeOrder) or ``add_to_cart``.
     inventory_hold_mode: str = Field(default="checkout", sa_column=Column(String(16), nullable=False,
                                                                           server_default="checkout"))
+    #: Orders: buyers may change their own authorised, uncaptured orders (``modifyOrder``); staff
+    #: with ``orders.modify`` always may.
+    buyers_modify_orders: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 

@@ -13,6 +13,8 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import Session, select
 
+from runtime.channels.errors import ChannelErrorCode
+from runtime.channels.models import Channel
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import aware_time, check_first, connection, decode_cursor, money
@@ -20,6 +22,8 @@ from runtime.money import Money
 from runtime.orders import service
 from runtime.orders.errors import OrderErrorCode
 from runtime.orders.models import Order, OrderLine
+from runtime.orders.modify import modify_order
+from runtime.orders.versions import versions_of
 from runtime.state_machines.models import StateTransition
 
 query = QueryType()
@@ -267,3 +271,46 @@ def _currency(info, line: OrderLine) -> str:
 
 
 bindables = [query, mutation, order_type, line_type, history_type]
+
+
+# --- modifyOrder and order versions ---------------------------------------------------------
+
+version_type = ObjectType("OrderVersion")
+
+
+@mutation.field("modifyOrder")
+@payload
+def resolve_modify(_, info, order_id: str, input: dict):
+    ctx = context_of(info)
+    order = ctx.db.run(lambda session: modify_order(session, ctx.actor, order_id, input,
+                                                    base_currency=ctx.settings.base_currency))
+    cache(info)["loaded"].clear()  # lines and payments changed
+    return {"order": remember(info, [order])[0]}
+
+
+@mutation.field("setChannelOrderModification")
+@payload
+def resolve_set_channel_modification(_, info, channel_slug: str, buyers_may_modify: bool):
+    ctx = context_of(info)
+    ctx.require("channels.manage")
+
+    def work(session):
+        channel = session.exec(select(Channel).where(Channel.slug == channel_slug)).first()
+        if channel is None:
+            raise BusinessError(ChannelErrorCode.NOT_FOUND, f"channelSlug: no channel {channel_slug!r}", field="channelSlug")
+        channel.buyers_modify_orders = bool(buyers_may_modify)
+        session.add(channel)
+        return channel
+
+    return {"channel": ctx.db.run(work)}
+
+
+def _versions(session: Session, orders: list[Order]) -> dict[int, list]:
+    return versions_of(session, [o.id for o in orders])
+
+
+_LOADERS["versions"] = _versions
+order_type.set_field("versions", lambda order, info: related(info, "versions", order))
+for _column in ("subtotal", "shipping_total", "discount_total", "tax_total", "total"):
+    version_type.set_field(_camel(_column), _money_field(_column))
+bindables.append(version_type)

@@ -21,8 +21,12 @@ class Capabilities:
     expiry_window: timedelta = DEFAULT_EXPIRY
 
 
-def capabilities_of(gateway: Any) -> Capabilities:
+def capabilities_of(gateway: Any, config: dict[str, Any] | None = None) -> Capabilities:
+    """``config``: the channel's configuration of the gateway, for a gateway whose capabilities
+    depend on the merchant account (``capabilities_for(config)``)."""
     declared: dict[str, Any] = dict(getattr(gateway, "capabilities", None) or {})
+    if config is not None and callable(getattr(gateway, "capabilities_for", None)):
+        declared = dict(gateway.capabilities_for(config) or {})
     window = declared.pop("expiry_window_days", None)
     known = {name: bool(value) for name, value in declared.items() if name in Capabilities.__dataclass_fields__}
     return Capabilities(**known, **({"expiry_window": timedelta(days=float(window))} if window else {}))

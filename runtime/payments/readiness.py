@@ -41,7 +41,7 @@ def payment_methods(session: Session, app: Flask, channel_slug: str | None = Non
         if (orphaned and not include_orphaned) or (not row.is_active and not include_disabled):
             continue
         found.append(PaymentMethod(slug, row.provider, "" if orphaned else entry.label, row.is_active, orphaned,
-                                   None if orphaned else capabilities_of(entry.value)))
+                                   None if orphaned else capabilities_of(entry.value, row.config)))
     return found
 
 

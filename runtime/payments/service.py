@@ -8,9 +8,11 @@ the same key (and gets the same result), while the next partial capture is a new
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlmodel import Session, select
 
 from runtime.auth.permissions import Actor
@@ -64,7 +66,8 @@ def capture_payment(session: Session, actor: Actor, payment_id: Any, amount: str
     transition = "capture" if value == remaining else "capture_partial"
     _check(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:capture:{_fmt(auth.captured_amount, auth)}:{_fmt(value, auth)}"
-    result = _gateway(session, auth, lambda gw, cfg: gw.capture(auth.gateway_reference, Money(value, auth.currency), key, cfg))
+    result = _gateway(session, auth, lambda gw, cfg: gw.capture(auth.gateway_reference, Money(value, auth.currency), key, cfg),
+                      lambda tender, order: tender.capture(session, order, auth, Money(value, auth.currency), key))
     auth.captured_amount += value
     return _follow_up(session, auth, actor, transition, "capture", key, value, result, "payment.captured")
 
@@ -74,7 +77,9 @@ def void_payment(session: Session, actor: Actor, payment_id: Any) -> PaymentTran
     auth = get_payment(session, payment_id, lock=True)
     _check(session, auth, "void", actor, None)
     key = f"{auth.idempotency_key}:staff-void"
-    result = _gateway(session, auth, lambda gw, cfg: gw.void(auth.gateway_reference, key, cfg))
+    remaining = Money(auth.amount - auth.captured_amount, auth.currency)
+    result = _gateway(session, auth, lambda gw, cfg: gw.void(auth.gateway_reference, key, cfg),
+                      lambda tender, order: tender.undo(session, order, auth, _Undo("void", remaining, key)))
     return _follow_up(session, auth, actor, "void", "void", key, auth.amount - auth.captured_amount, result, None)
 
 
@@ -90,7 +95,8 @@ def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str 
     transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
     _check(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:refund:{_fmt(auth.refunded_amount, auth)}:{_fmt(value, auth)}"
-    result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg))
+    result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg),
+                      lambda tender, order: tender.undo(session, order, auth, _Undo("refund", Money(value, auth.currency), key)))
     auth.refunded_amount += value
     return _follow_up(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
 
@@ -148,8 +154,41 @@ def _blocked(code: str, message: str, transition: str) -> BusinessError:
                          f"paymentId: {transition}: {message}", field="paymentId", transition=transition)
 
 
-def _gateway(session: Session, auth: PaymentTransaction, operation):
+#: The registry slot of tender types (``runtime.tenders``, above this module, fills it).
+TENDER_TYPE_SLOT = "tender_type"
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """What a tender type's ``undo`` reads: ``void`` or ``refund`` of ``amount`` under ``key``."""
+
+    kind: str
+    amount: Money
+    key: str
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A tender type's answer in the shape of a gateway's (the reference of what it wrote)."""
+
+    transaction_id: str | None
+    raw: dict = field(default_factory=dict)
+
+
+def internal_tender(auth: PaymentTransaction) -> Any:
+    """The tender type holding ``auth`` when no gateway does (store credit, a gift card, terms, a
+    pack's bank debit): its ``gateway`` is the type's registry key. None for a gateway's payment."""
+    entry = current_app.extensions["vectis.registry"].get(auth.gateway)
+    return entry.value if entry is not None and entry.slot == TENDER_TYPE_SLOT else None
+
+
+def _gateway(session: Session, auth: PaymentTransaction, operation, internal=None):
+    """Run ``operation`` at the payment's gateway, or ``internal`` through its tender type (each
+    with the follow-up's key, so a retried staff call repeats nothing)."""
     order = session.get(Order, auth.order_id)
+    tender = internal_tender(auth)
+    if tender is not None and internal is not None:
+        return _Answer(internal(tender, order))
     provider = gateways.gateway_for(session, order.channel_id, auth.gateway)
     return gateways.call(lambda: operation(provider.value, provider.config), field="paymentId")
 

@@ -214,3 +214,38 @@ def locked_for(session: Session, memo: dict, memo_key, account_id: int | None = 
             account = find(session, kind, owner, currency, lock=True) if owner else None
         memo[memo_key] = Locked(account, balance(session, account.id) if account is not None else Decimal(0))
     return memo[memo_key]
+
+
+def capture_hold(session: Session, hold_id: int, amount: Decimal, key: str, *, order_id: int | None = None,
+                 actor: str = "system") -> tuple[StoredValueEntry, StoredValueEntry | None]:
+    """Spend ``amount`` of a hold (a staff capture): the hold is released and ``amount`` debited,
+    under the account's lock; what the capture leaves is held again. Returns the debit and the new
+    hold (None when all was captured). A retry with the same ``key`` finds what the first wrote."""
+    debit = _existing(session, f"{key}:debit")
+    if debit is not None:
+        return debit, _existing(session, f"{key}:rehold")
+    held = session.get(StoredValueEntry, hold_id)
+    account = lock(session, held.account_id)
+    release(session, held, f"{key}:release", order_id=order_id, actor=actor)
+    debit = hold(session, account, amount, f"{key}:debit", spend=True, locked=True, check_existing=False,
+                 order_id=order_id, actor=actor, note="capture")
+    rest = Money(held.amount - amount, account.currency).amount
+    again = hold(session, account, rest, f"{key}:rehold", locked=True, check_existing=False, order_id=order_id,
+                 actor=actor, note="left after a partial capture") if rest > 0 else None
+    return debit, again
+
+
+def rehold(session: Session, hold_id: int, amount: Decimal, key: str, *, order_id: int | None = None,
+           actor: str = "system") -> StoredValueEntry:
+    """Hold ``amount`` instead of a hold's amount (an order modified): the old hold released and a
+    new one taken under the account's lock; InsufficientBalance leaves both as they were."""
+    found = _existing(session, f"{key}:hold")
+    if found is not None:
+        return found
+    held = session.get(StoredValueEntry, hold_id)
+    account = lock(session, held.account_id)
+    if amount > balance(session, account.id) + held.amount + account.overdraft_limit:
+        raise InsufficientBalance(max(balance(session, account.id) + held.amount + account.overdraft_limit, Decimal(0)))
+    release(session, held, f"{key}:release", order_id=order_id, actor=actor)
+    return hold(session, account, amount, f"{key}:hold", locked=True, check_existing=False, order_id=order_id,
+                actor=actor, note="order modified")

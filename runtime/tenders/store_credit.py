@@ -44,6 +44,25 @@ class StoreCreditTender:
     def link(self, session: Session, order: Any, authorized: Authorized) -> None:
         ledger.link_order(session, authorized.links["entries"], order.id)
 
+    def capture(self, session: Session, order: Any, payment: Any, amount: Money, key: str) -> str:
+        """Debit the held credit; a partial capture holds the rest again (the leg then points at it)."""
+        debit, again = ledger.capture_hold(session, int(payment.gateway_reference), amount.amount, key,
+                                           order_id=order.id)
+        if again is not None:
+            payment.gateway_reference = str(again.id)
+        return str(debit.id)
+
+    def adjust(self, session: Session, order: Any, payment: Any, amount: Money, key: str, field: str) -> str:
+        """Hold ``amount`` instead (an order modified); returns the new hold's id."""
+        try:
+            entry = ledger.rehold(session, int(payment.gateway_reference), amount.amount, key, order_id=order.id)
+        except ledger.InsufficientBalance as exc:
+            available = Money(exc.available, amount.currency).amount
+            raise BusinessError(TenderErrorCode.INSUFFICIENT_STORE_CREDIT,
+                                f"{field}.amount: store credit of {available} {amount.currency} cannot cover "
+                                f"{amount.amount}", field=f"{field}.amount", available=format(available, "f")) from None
+        return str(entry.id)
+
     def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
         entry = ledger.undo_hold(session, int(payment.gateway_reference), undo.kind, undo.amount.amount, undo.key,
                                  order_id=order.id)

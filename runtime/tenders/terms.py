@@ -15,7 +15,8 @@ from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.ledger import lock_row
-from runtime.tenders.models import NetTermsAccount, NetTermsReservation
+from runtime.tenders.models import NetTermsAccount, NetTermsReservation, PaymentTender
+from runtime.tenders.receivables import NetTermsReceivable
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo, leg_key
 
 GATEWAY = "core.tender_type.net_terms"
@@ -33,10 +34,14 @@ def terms_of(session: Session, account_id: int | None, currency: str, *, lock: b
 
 
 def open_credit(session: Session, terms: NetTermsAccount) -> Decimal:
+    """The limit less what open reservations and unpaid receivables use."""
     used = session.exec(select(func.coalesce(func.sum(NetTermsReservation.amount), 0))
                         .where(NetTermsReservation.terms_account_id == terms.id,
                                NetTermsReservation.state.in_(OPEN))).one()
-    return terms.credit_limit - Decimal(str(used))
+    owed = session.exec(select(func.coalesce(func.sum(NetTermsReceivable.amount), 0))
+                        .where(NetTermsReceivable.terms_account_id == terms.id,
+                               NetTermsReceivable.state == "open")).one()
+    return terms.credit_limit - Decimal(str(used)) - Decimal(str(owed))
 
 
 class NetTermsTender:
@@ -75,9 +80,50 @@ class NetTermsTender:
         reservation.order_id = order.id
         session.add(reservation)
 
+    def capture(self, session: Session, order: Any, payment: Any, amount: Money, key: str) -> str:
+        """Invoice ``amount``: a receivable due ``terms_days`` from now takes that part of the
+        reservation's open credit over; the leg's ``dueAt`` becomes the receivable's."""
+        found = session.exec(select(NetTermsReceivable).where(NetTermsReceivable.idempotency_key == key)).first()
+        if found is not None:
+            return str(found.id)
+        reservation = lock_row(session, NetTermsReservation, int(payment.gateway_reference))
+        terms = session.get(NetTermsAccount, reservation.terms_account_id)
+        due = utcnow() + timedelta(days=terms.terms_days)
+        receivable = NetTermsReceivable(terms_account_id=terms.id, order_id=order.id, reservation_id=reservation.id,
+                                        amount=amount.amount, currency=amount.currency, due_at=due, idempotency_key=key)
+        reservation.amount = Money(reservation.amount - amount.amount, amount.currency).amount
+        if reservation.amount <= 0:
+            reservation.state = "invoiced"
+        session.add_all([receivable, reservation])
+        tender = session.exec(select(PaymentTender).where(PaymentTender.payment_transaction_id == payment.id)).first()
+        if tender is not None:
+            tender.due_at = due
+            session.add(tender)
+        session.flush()
+        return str(receivable.id)
+
+    def adjust(self, session: Session, order: Any, payment: Any, amount: Money, key: str, field: str) -> str:
+        """Reserve ``amount`` instead (an order modified): an increase must fit the open credit."""
+        reservation = session.get(NetTermsReservation, int(payment.gateway_reference))
+        terms = lock_row(session, NetTermsAccount, reservation.terms_account_id)
+        left = Money(open_credit(session, terms), amount.currency).amount
+        if amount.amount - reservation.amount > left:
+            raise BusinessError(TenderErrorCode.CREDIT_LIMIT_EXCEEDED,
+                                f"{field}.amount: {amount.amount - reservation.amount} {amount.currency} more is above the "
+                                f"account's open credit of {max(left, Decimal(0))}", field=f"{field}.amount",
+                                available=format(max(left, Decimal(0)), "f"))
+        reservation.amount = amount.amount
+        session.add(reservation)
+        return str(reservation.id)
+
     def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
-        """Terms are never captured at checkout: an undo gives the reserved open credit back."""
+        """A void gives the reserved open credit back; a refund also credits what was invoiced."""
         reservation = session.get(NetTermsReservation, int(payment.gateway_reference))
         reservation.state = "released"
         session.add(reservation)
+        if undo.kind == "refund":
+            for receivable in session.exec(select(NetTermsReceivable).where(
+                    NetTermsReceivable.reservation_id == reservation.id, NetTermsReceivable.state == "open")):
+                receivable.state = "credited"
+                session.add(receivable)
         return str(reservation.id)
