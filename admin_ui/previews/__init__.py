@@ -6,7 +6,8 @@ what its template (``admin/previews/<kind>.html``) shows. Nothing is written.
 """
 from __future__ import annotations
 
-from admin_ui.previews import approval_route, automation, label, mmoq_cap, promotion, state_machine
+from admin_ui.previews import (approval_route, automation, label, mmoq_cap, promotion, state_machine, tax_rule,
+                               tender_cascade)
 
 PREVIEWS = {
     "approval_route": approval_route.preview,
@@ -15,4 +16,6 @@ PREVIEWS = {
     "promotion": promotion.preview,
     "state_machine": state_machine.preview,
     "automation": automation.preview,
+    "tax_rule": tax_rule.preview,
+    "tender_cascade": tender_cascade.preview,
 }
