@@ -263,13 +263,14 @@ def test_the_six_request_checkout_costs_at_most_60_sql_statements(app, client):
     # Without Redis (this SQLite run) the outbox publisher runs in-process after each commit; with
     # Redis it runs in a worker. The checkout's own statements are the rest.
     publisher = [sql for _step, sql in statements if "automation_event" in sql or sql.startswith(
-        ("SELECT event_outbox.seq", "UPDATE event_outbox SET published_at"))]
+        ("SELECT event_outbox.seq", "UPDATE event_outbox SET published_at", "SELECT webhook_subscription."))]
     total = len(statements) - len(publisher)
     print(f"SQL statements per six-request checkout: {total} (+ {len(publisher)} by the in-process outbox publisher) {counts}")
     # Issue 4's target was 60. Promotions (200), tax (400), the approval gate (650), tenders (700)
-    # and tax-aware cart totals in every payload raised it to 77 on PostgreSQL and 88 on SQLite
-    # (2026-12-02); this guards against further growth until they are brought back down.
-    assert total <= 90
+    # and tax-aware cart totals in every payload raised it to 77 on PostgreSQL and 82 on SQLite
+    # (2026-12-02), with the channel cache off as in every test: 12 of them are channel and
+    # provider reads the cache saves in production. This guards against further growth.
+    assert total <= 85
 
 
 def test_a_location_cart_is_priced_for_the_location_whoever_builds_it(app, client):
