@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,7 +22,20 @@ from runtime.clock import clock
 from runtime.config import load_settings, normalize_database_url
 
 PG_URL = os.environ.get("VECTIS_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("VECTIS_TEST_REDIS_URL", "")
+
+
+def _worker_redis_url(url: str) -> str:
+    """Under pytest-xdist each worker gets its own Redis database (tests flush theirs): the
+    given number for gw0, one below it for gw1, and so on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    number = (int(parts.path.strip("/") or 0) - int(worker[2:])) % 16
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("VECTIS_TEST_REDIS_URL", ""))
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 

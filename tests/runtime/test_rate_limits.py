@@ -4,7 +4,6 @@ the burst admitted exactly under concurrency (in-process and on Redis)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 
@@ -16,7 +15,7 @@ from runtime.clock import clock
 from runtime.errors import ConfigError
 from runtime.security.buckets import MemoryBuckets, RedisBuckets
 from runtime.security.policies import DEFAULT_POLICIES, RatePolicy, parse_policies
-from tests.conftest import _empty_tables, _flush_redis, make_settings
+from tests.conftest import REDIS_URL, _empty_tables, _flush_redis, make_settings
 from tests.runtime.helpers import LOGIN, gql, login, make_user
 
 LOGIN_3 = {"name": "login", "burst": 3, "per_second": 0.5, "operations": ["login"]}
@@ -221,12 +220,11 @@ def test_concurrent_requests_in_process_admit_exactly_the_burst():
     assert _race(MemoryBuckets(), burst=10, threads=64) == 10
 
 
-@pytest.mark.skipif(not os.environ.get("VECTIS_TEST_REDIS_URL"), reason="needs VECTIS_TEST_REDIS_URL")
+@pytest.mark.skipif(not REDIS_URL, reason="needs VECTIS_TEST_REDIS_URL")
 def test_concurrent_requests_on_redis_admit_exactly_the_burst():
     """64 threads, each with its own connection as separate processes would have, against a
     burst of 10: the Lua script admits exactly 10."""
-    url = os.environ["VECTIS_TEST_REDIS_URL"]
-    connection = redis.Redis.from_url(url, max_connections=64)
+    connection = redis.Redis.from_url(REDIS_URL, max_connections=64)
     connection.flushdb()
     try:
         assert _race(RedisBuckets(connection), burst=10, threads=64) == 10
