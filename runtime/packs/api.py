@@ -8,6 +8,7 @@ See ``docs/extensions.md``.
 from __future__ import annotations
 
 from runtime.clock import utcnow
+from runtime.db import after_rollback
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload
 from runtime.jobs.periodic import PeriodicJob
@@ -42,6 +43,7 @@ from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, leg_key
 
 __all__ = [
+    "after_rollback",
     "post_json",
     "Authorized",
     "TenderCall",

@@ -79,7 +79,7 @@ def void_payment(session: Session, actor: Actor, payment_id: Any) -> PaymentTran
     key = f"{auth.idempotency_key}:staff-void"
     remaining = Money(auth.amount - auth.captured_amount, auth.currency)
     result = _gateway(session, auth, lambda gw, cfg: gw.void(auth.gateway_reference, key, cfg),
-                      lambda tender, order: tender.undo(session, order, auth, _Undo("void", remaining, key)))
+                      lambda tender, order: tender.undo(session, order, auth, TenderUndo("void", remaining, key)))
     return _follow_up(session, auth, actor, "void", "void", key, auth.amount - auth.captured_amount, result, None)
 
 
@@ -96,7 +96,7 @@ def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str 
     _check(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:refund:{_fmt(auth.refunded_amount, auth)}:{_fmt(value, auth)}"
     result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg),
-                      lambda tender, order: tender.undo(session, order, auth, _Undo("refund", Money(value, auth.currency), key)))
+                      lambda tender, order: tender.undo(session, order, auth, TenderUndo("refund", Money(value, auth.currency), key)))
     auth.refunded_amount += value
     return _follow_up(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
 
@@ -159,7 +159,7 @@ TENDER_TYPE_SLOT = "tender_type"
 
 
 @dataclass(frozen=True)
-class _Undo:
+class TenderUndo:
     """What a tender type's ``undo`` reads: ``void`` or ``refund`` of ``amount`` under ``key``."""
 
     kind: str
