@@ -75,7 +75,8 @@ def read(app, session: Session, form, wanted: set[str]) -> Sample | list[str]:
     payer.update({key: value for key, value in (("account", who.account_slug), ("customer_group", group),
                                                  ("location", location)) if value})
     covers = {}
-    for tender in sorted(wanted | {t for t, _a in prepended}):
+    # a buyer's tender with an amount takes that amount: only one without needs its cover
+    for tender in sorted(wanted | {t for t, amount in prepended if amount is None}):
         cover = _cover(session, tender, given, who, currency)
         # in the currency's precision, as checkout's plan reads it
         covers[tender] = {**cover, "amount": None if cover["amount"] is None else Money(cover["amount"], currency).amount}

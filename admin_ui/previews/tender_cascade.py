@@ -63,7 +63,7 @@ def _side(cascades: list[tuple[TenderCascade, str]], given: cascade_sample.Sampl
             chosen = (cascade, revision)
     steps = chosen[0].steps if chosen else DEFAULT_STEPS
     exponent = Decimal(1).scaleb(-minor_units(given.currency))
-    available = {name: given.covers[name]["amount"] for name in {s.tender for s in steps} | {t for t, _a in given.prepended}}
+    available = {name: cover["amount"] for name, cover in given.covers.items()}
     result: dict[str, Any] = {"cascade": {"name": chosen[0].name, "revision": chosen[1]} if chosen else None,
                               "candidates": candidates, "legs": [], "refusal": None,
                               "steps": [{"tender": s.tender, "max_amount": s.max_amount, "max_percent": s.max_percent,
@@ -78,7 +78,8 @@ def _side(cascades: list[tuple[TenderCascade, str]], given: cascade_sample.Sampl
                       for i, leg in enumerate(legs)]
     took: dict[str, Decimal] = {}
     for leg in legs:
-        took[leg.tender] = took.get(leg.tender, Decimal(0)) + leg.amount
+        if leg.prepended_index is None:
+            took[leg.tender] = took.get(leg.tender, Decimal(0)) + leg.amount
     for step in result["steps"]:
         step["took"] = took.get(step["tender"], Decimal(0))
     return result
