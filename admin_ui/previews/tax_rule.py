@@ -115,7 +115,8 @@ def _lines(given: tax_sample.Sample, sides, draft: TaxRule, base: dict[str, Any]
     """One row per cart line (and shipping): what is taxed, and each side's class, rule and taxes."""
     rows = []
     explained = {line.id: draft.predicate.explain({**base, "line": fact}) for line, fact in zip(given.lines, facts)}
-    skus = {line.id: given.variants[line.variant_id][0].sku for line in given.lines}
+    skus = {line.id: given.variants[line.variant_id][0].sku if line.variant_id in given.variants else "?"
+            for line in given.lines}
     for index, taxable in enumerate(sides["live"][0]):
         row: dict[str, Any] = {"id": taxable.id, "sku": skus.get(taxable.id, "shipping"),
                                "quantity": taxable.quantity if not taxable.is_shipping else None,

@@ -39,8 +39,8 @@ from runtime.tax.stage import vat_number
 CART_FIELDS = ("tax_cart_rows", "tax_cart_id")
 #: The lookup's address fields → the form's.
 ADDRESS_FIELDS = {"address.country": "ship_country", "address.region": "ship_region"}
-#: A sample cart has at most this many rows (a preview, not a bulk import).
-SAMPLE_MAX_LINES = 100
+#: A sample cart has at most this many rows (a preview, not a bulk import), each at most this quantity.
+SAMPLE_MAX_LINES, SAMPLE_MAX_QUANTITY = 100, 1_000_000
 #: Postal code forms where a country has one fixed form; anywhere else 2 to 10 letters, digits,
 #: spaces or dashes. Where local taxes are located by postal code, one is required.
 POSTAL_FORMS = {"US": (r"\d{5}(-\d{4})?", "5 digits (or ZIP+4)"), "DE": (r"\d{5}", "5 digits"),
@@ -177,8 +177,13 @@ def _from_rows(app, session: Session, form, text: str, address, shipping, at, pr
         problems.append("ship_country: required (the address the sample is shipped to)")
     skus = sorted({row.sku for row in rows if row.error is None})
     variants = {v.sku: (v, p) for v, p in _variants(session, ProductVariant.sku.in_(skus))} if skus else {}
-    problems += [f"tax_cart_rows: {row.error}" if row.error else f"tax_cart_rows: line {row.line}: no variant with SKU "
-                 f"{row.sku!r}" for row in rows if row.error or row.sku not in variants]
+    for row in rows:
+        if row.error:
+            problems.append(f"tax_cart_rows: {row.error}")
+        elif row.sku not in variants:
+            problems.append(f"tax_cart_rows: line {row.line}: no variant with SKU {row.sku!r}")
+        elif row.quantity > SAMPLE_MAX_QUANTITY:
+            problems.append(f"tax_cart_rows: line {row.line}: at most {SAMPLE_MAX_QUANTITY} in a sample, got {row.quantity}")
     if problems:
         return None
     currency = channel.default_currency

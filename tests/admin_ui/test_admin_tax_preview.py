@@ -121,6 +121,14 @@ def test_a_cart_by_id_is_taxed_with_its_own_lines_and_address(app, client, taxed
     assert f"cart {cart}" in page and "Ships to US, WA, 98101, Seattle" in page
 
 
+def test_a_country_without_rates_is_taxed_nothing_and_says_so(app, client, taxed):
+    token = sign_in(app, client, "merchandiser")
+    page = post(client, PAGE, token, source=DRAFT, action="preview", base_revision="1", tax_cart_rows="CUP-1 1",
+                ship_country="JP", ship_postal_code="100-0001").get_data(as_text=True)
+    assert "no jurisdiction in the rate tables: nothing is taxed" in page
+    assert cells(page) == {"CUP-1": ("standard", "0.00", "standard", "0.00", "0.00")}
+
+
 def test_the_date_opens_a_scheduled_draft(app, client, taxed):
     holiday = DRAFT.replace("priority: 5", "priority: 5\nschedule: {from: '2027-08-06T00:00:00-07:00', "
                                            "until: '2027-08-09T00:00:00-07:00'}")
@@ -149,6 +157,8 @@ def test_the_date_opens_a_scheduled_draft(app, client, taxed):
     ({"tax_cart_rows": "MUG-1 1", "tax_channel": "nowhere", "tax_buyer": "ghost@example.test"},
      ["tax_channel: no channel &#39;nowhere&#39;", "tax_buyer: no customer with e-mail &#39;ghost@example.test&#39;",
       "ship_country: required (the address the sample is shipped to)"]),
+    ({"tax_cart_rows": "MUG-1 99999999999999999999999", "ship_country": "DE"},
+     ["tax_cart_rows: line 1: at most 1000000 in a sample, got 99999999999999999999999"]),
     ({"tax_cart_id": "no-such-cart", "tax_cart_rows": ""}, ["tax_cart_id: no cart &#39;no-such-cart&#39;"]),
     ({"tax_cart_id": "x", "tax_cart_rows": "MUG-1 1"}, ["tax_cart_id: give sample rows or a cart&#39;s id, not both"]),
 ])
