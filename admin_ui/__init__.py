@@ -19,7 +19,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 
 
 def init_app(app: Flask) -> None:
-    from admin_ui import approvals, definitions, security, users  # noqa: F401  (routes register on import)
+    from admin_ui import approvals, definitions, refund_approvals, security, users  # noqa: F401  (routes register on import)
 
     settings = app.config["VECTIS"]
     app.config.update(
