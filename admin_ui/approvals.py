@@ -74,7 +74,8 @@ def curate_tenders(token: str):
     who = actor()
     try:
         tenders = _split_lines(request.form.get("tenders", ""))
-        database().run(lambda s: curation.curate(s, who, token, tenders, request.form.get("reason", "")))
+        database().run(lambda s: curation.curate(s, who, *approvals.approver_cart(s, who, token), tenders,
+                                                 request.form.get("reason", "")))
         flash(f"Tender split re-curated by {who.label}.")
     except (BusinessError, BusinessErrors) as exc:
         flash("; ".join(e.message for e in getattr(exc, "errors", [exc])), "error")

@@ -20,6 +20,7 @@ from runtime.approvals.core import ApprovalErrorCode as Code
 from runtime.approvals.events import step_event
 from runtime.approvals.models import EXPIRED, PENDING, SUPERSEDED, WITHDRAWN, ApprovalRequest, CartRejectionEvent
 from runtime.approvals.quorum import check as check_quorum
+from runtime.approvals.tenders import PAYMENT_PHASE, check_payable
 from runtime.auth.permissions import Actor
 from runtime.carts import service as carts
 from runtime.carts.lines import cart_lines
@@ -108,8 +109,16 @@ def submit(session: Session, actor: Actor, token: str, note: Any) -> Cart:
     follow_phase(session, cart, request, actor)
     step_event(session, request, "submitted", actor.label, phase=request.current_phase, note=text,
                 routes=list(routed.plan.routes))
-    check_quorum(session, request)
+    entered_phase(session, cart, request, actor)
     return cart
+
+
+def entered_phase(session: Session, cart: Cart, request: ApprovalRequest, actor) -> None:
+    """The request reached a phase: a payment phase whose split cannot pay is a fault; a tier
+    that can no longer reach its quorum is flagged (the more urgent, so checked last)."""
+    if request.current_phase == PAYMENT_PHASE:
+        check_payable(session, cart, request, actor)
+    check_quorum(session, request)
 
 
 def follow_phase(session: Session, cart: Cart, request: ApprovalRequest, actor) -> None:
@@ -141,7 +150,7 @@ def approve(session: Session, actor: Actor, token: str, note: Any) -> Cart:
         fire(session, cart, "approve", actor)  # the amount approved is the one submitted (lines are locked)
     elif decided.phase_completed:
         follow_phase(session, cart, request, actor)
-        check_quorum(session, request)
+        entered_phase(session, cart, request, actor)
     step_event(session, request, "approved", actor.label, phase=decided.decision.phase, tier=decided.decision.tier,
            note=text, phase_completed=decided.phase_completed)
     return cart

@@ -7,8 +7,14 @@
 * The live grand total is compared with the approved one: beyond the plan's tolerance placement
   is refused (``APPROVAL_PRICE_DRIFT``) and, once the refusal rolled back, the cart goes back for
   approval in its own transaction (a new request with the same routes, the fault on it).
+* A refusal of the approved cart's tenders at placement (a gateway declined, a balance ran short,
+  the split no longer composes) is a fault of the payment phase: once the refusal rolled back, it is
+  kept on the approved request (``cart.approval.fault``, code ``PAYMENT_FAILED``) and emitted as
+  ``workflow.fault``; the cart stays approved (the buyer fixes the card and places again).
 """
 from __future__ import annotations
+
+import sys
 
 from flask import current_app
 
@@ -31,6 +37,11 @@ from runtime.state_machines import SystemActor, fire
 BEFORE_STOCK, AFTER_STOCK = 849, 851
 #: ``session.info`` key of the marks of one placement.
 STOCK_MARKS = "vectis.approvals.stock"
+#: Just around the tenders stage (700), and the key of their marks.
+BEFORE_TENDERS, AFTER_TENDERS = 699, 701
+TENDER_MARKS = "vectis.approvals.tenders"
+#: The fault code of tenders refused at placement.
+PAYMENT_FAILED = "PAYMENT_FAILED"
 SYSTEM = SystemActor("system:approvals")
 
 
@@ -50,6 +61,7 @@ def gate(checkout: Checkout) -> None:
     moved = approvals.drift(request, live)
     if moved is None:
         checkout.note("approvals", request=request.id, approved_total=format(request.amount, "f"))
+        _watch_tenders(checkout, request.id)
         _watch_stock(checkout, request.id)
         return
     approved, moved = Money(request.amount, cart.currency).amount, Money(moved, cart.currency).amount
@@ -75,6 +87,49 @@ def _watch_stock(checkout: Checkout, request_id: int) -> None:
             _block(app, cart_id, request_id)
 
     after_rollback(checkout.session, blocked)
+
+
+def _watch_tenders(checkout: Checkout, request_id: int) -> None:
+    """If the tenders stage refuses the approved cart, record the refusal as the payment phase's
+    fault once it rolled back."""
+    marks = {"reached": False, "passed": False}
+    checkout.session.info[TENDER_MARKS] = marks
+    app, cart_id = current_app._get_current_object(), checkout.cart.id
+
+    def refused() -> None:
+        if marks["reached"] and not marks["passed"]:
+            _payment_fault(app, cart_id, request_id, _refusal())
+
+    after_rollback(checkout.session, refused)
+
+
+def _refusal() -> str:
+    """The refusal being rolled back: after-rollback hooks run while it propagates."""
+    exc = sys.exc_info()[1]
+    errors = getattr(exc, "errors", None) or ([exc] if exc is not None else [])
+    return "; ".join(getattr(e, "message", str(e)) for e in errors)[:1900] or "the tenders were refused"
+
+
+def before_tenders(checkout: Checkout) -> None:
+    if TENDER_MARKS in checkout.session.info:
+        checkout.session.info[TENDER_MARKS]["reached"] = True
+
+
+def after_tenders(checkout: Checkout) -> None:
+    marks = checkout.session.info.pop(TENDER_MARKS, None)
+    if marks is not None:
+        marks["passed"] = True
+
+
+def _payment_fault(app, cart_id: int, request_id: int, reason: str) -> None:
+    def work(session):
+        request = core.latest(session, approvals.SUBJECT, cart_id, lock=True)
+        if request is None or request.id != request_id or request.status != APPROVED:
+            return
+        fault(session, request, PAYMENT_FAILED, f"placement refused the tenders: {reason}", "payment")
+
+    with app.app_context():
+        app.extensions["vectis.db"].run(work)
 
 
 def before_stock(checkout: Checkout) -> None:

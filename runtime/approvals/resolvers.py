@@ -87,7 +87,8 @@ def resolve_approve(_, info, cart_id: str, note: str | None = None, tenders: lis
         return _mutate(info, lambda s, actor: approvals.approve(s, actor, cart_id, note))
 
     def curate_then_approve(session, actor):
-        curation.curate(session, actor, cart_id, tenders, note, reason_field="note")
+        curation.curate(session, actor, *approvals.approver_cart(session, actor, cart_id), tenders, note,
+                        reason_field="note")
         return approvals.approve(session, actor, cart_id, note)
 
     return _mutate(info, _curating(curate_then_approve))
@@ -96,7 +97,12 @@ def resolve_approve(_, info, cart_id: str, note: str | None = None, tenders: lis
 @mutation.field("curateCartTenders")
 @payload
 def resolve_curate(_, info, cart_id: str, tenders: list, reason: str):
-    return _mutate(info, _curating(lambda s, actor: curation.curate(s, actor, cart_id, tenders, reason)))
+    def curate(session, actor):
+        cart, request = approvals.approver_cart(session, actor, cart_id)
+        curation.curate(session, actor, cart, request, tenders, reason)
+        return cart
+
+    return _mutate(info, _curating(curate))
 
 
 @mutation.field("rejectCart")
@@ -238,6 +244,14 @@ def resolve_tender_curations(approval: dict, info):
         rows = curation.curations(session, [request.id])[request.id]
     return [{"curated_by": r.email, "reason": r.reason, "phase": r.phase, "before": r.before, "after": r.after,
              "at": r.at} for r in rows]
+
+
+@cart_type.field("approvedGrandTotal")
+def resolve_approved_grand_total(cart: Cart, info):
+    request = _loaded(info, cart)["request"]
+    if request is None or request.status != "approved" or not core.may_see(request, context_of(info).actor):
+        return None
+    return money(Money(request.amount, request.currency))
 
 
 @cart_type.field("approvalExplain")

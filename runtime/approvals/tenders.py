@@ -23,9 +23,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from runtime.approvals import core
-from runtime.approvals.carts import approver_cart
 from runtime.approvals.core import ApprovalErrorCode as Code
-from runtime.approvals.events import step_event
+from runtime.approvals.events import fault, step_event
 from runtime.approvals.models import PENDING, ApprovalRequest, ApprovalTenderCuration
 from runtime.auth.permissions import Actor
 from runtime.carts.models import Cart
@@ -42,6 +41,9 @@ from runtime.tenders.types import TenderCall, TenderLeg, tender_type
 PAYMENT_PHASE = "payment"
 #: The input's field name in ``curateCartTenders`` and ``approveCart``.
 FIELD = "tenders"
+#: The fault of a payment phase whose split cannot pay the approved total (a cascade or tender
+#: that no longer covers it), kept on the request and emitted as ``workflow.fault``.
+UNPAYABLE = "TENDERS_INVALID"
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,20 @@ def curations(session: Session, request_ids: list[int]) -> dict[int, list[Approv
     return found
 
 
-def curate(session: Session, actor: Actor, token: str, values: Any, reason: Any, *, reason_field: str = "reason"
-           ) -> Cart:
-    """Replace the tender split of cart ``token`` as an approver of its current payment phase."""
-    text = core.check_note(reason, reason_field, required=True)
-    cart, request = approver_cart(session, actor, token)
-    curate_locked(session, actor, cart, request, values, text)
-    return cart
+def check_payable(session: Session, cart: Cart, request: ApprovalRequest, actor: Actor) -> Split:
+    """On entering the payment phase: a split that cannot pay the approved total is a fault of the
+    phase (shown on the cart, ``workflow.fault``), which the payment approver re-curates."""
+    split = compose(session, cart, request, actor)
+    if split.problem is not None:
+        fault(session, request, UNPAYABLE, split.problem.message, PAYMENT_PHASE)
+    return split
 
 
-def curate_locked(session: Session, actor: Actor, cart: Cart, request: ApprovalRequest, values: Any, reason: str
-                  ) -> ApprovalTenderCuration:
-    """:func:`curate` on the cart and request the caller locked (``approveCart`` decides after it)."""
+def curate(session: Session, actor: Actor, cart: Cart, request: ApprovalRequest, values: Any, reason: Any, *,
+           reason_field: str = "reason") -> ApprovalTenderCuration:
+    """Replace the tender split of ``cart`` as an approver of its current payment phase (the
+    caller found and locked the cart and its latest request: ``carts.approver_cart``)."""
+    reason = core.check_note(reason, reason_field, required=True)
     if request.status != PENDING:
         raise BusinessError(Code.REQUEST_NOT_PENDING, f"cartId: the approval request is {request.status}; its tenders "
                             "can no longer be curated", field="cartId")
@@ -119,7 +123,7 @@ def curate_locked(session: Session, actor: Actor, cart: Cart, request: ApprovalR
     wanted = _parse(session, actor, cart, values, total)
     before = compose(session, cart, request, actor)
     before_legs = legs_document(before) if before.problem is None else [
-        {"position": t.position, "type": t.type, "amount": None if t.amount is None else format(t.amount, "f"),
+        {"position": t.position, "type": t.type, "amount": None if t.amount is None else format(Money(t.amount, total.currency).amount, "f"),
          "currency": total.currency, "source": "buyer_prepended"} for t in buyer_tenders(session, cart.id)]
     session.exec(delete(CartTender).where(CartTender.cart_id == cart.id))
     session.add_all(CartTender(cart_id=cart.id, position=index, type=name, amount=amount, details=details)
@@ -131,6 +135,9 @@ def curate_locked(session: Session, actor: Actor, cart: Cart, request: ApprovalR
                                     before=before_legs, after=legs_document(after))
     session.add(record)
     session.flush()
+    if (request.fault or {}).get("code") == UNPAYABLE:
+        request.fault = None  # the curated split pays the total
+        session.add(request)
     step_event(session, request, "tenders_curated", actor.label, phase=request.current_phase, note=reason)
     return record
 
