@@ -2,10 +2,11 @@
 and under the live rules with this draft in place of its live revision, side by side.
 
 The sample is ``SKU quantity`` rows (priced in the channel for the buyer, live promotions applied)
-or a cart's id (its lines, discounts, buyer, shipping and address, as the cart shows them). Both
-sides go through what stage 400 uses: the same line facts and classification
-(:mod:`rules.tax_rule`), :func:`runtime.tax.stage.charge_lines` (each line on what is paid after
-discounts) and the pure calculation (:mod:`rules.tax`) over the channel's rate tables and settings
+or a cart (by the number the preview lists recent carts with, or its GraphQL id): its lines,
+discounts, buyer, shipping and address, as the cart shows them. Both sides go through what
+stage 400 uses: the same line facts and classification (:mod:`rules.tax_rule`),
+:func:`runtime.tax.stage.charge_lines` (each line on what is paid after discounts) and the pure
+calculation (:mod:`rules.tax`) over the channel's rate tables and settings
 (inclusive or exclusive, rounding, the EU reverse charge). A channel whose checkout asks a
 ``tax_provider`` pack is still previewed on the tables: the pack gets the class the rules set.
 Nothing is written.
@@ -43,7 +44,8 @@ def rule_sets(app, draft: TaxRule) -> dict[str, list[tuple[TaxRule, str]]]:
 
 
 def preview(app, session: Session, draft: TaxRule, live: TaxRule | None, form) -> dict[str, Any]:
-    shown: dict[str, Any] = {"name": draft.name, "has_live": live is not None, "sample": None, "money": money}
+    shown: dict[str, Any] = {"name": draft.name, "has_live": live is not None, "sample": None, "money": money,
+                             "recent_carts": tax_sample.recent_carts(session)}
     if any(form.get(key, "").strip() for key in tax_sample.CART_FIELDS):
         shown["sample"] = taxed_sample(app, session, draft, form)
     return shown

@@ -2,8 +2,8 @@
 once, each starting with the form field at fault (never an exception, never a write).
 
 Either ``tax_cart_rows`` (``SKU quantity`` per line, priced in the channel for the buyer today,
-live promotions applied, no coupon codes) or ``tax_cart_id`` (a cart's id: its lines, discounts,
-buyer, shipping and address). The ship-to fields, when a country is given, replace the cart's
+live promotions applied, no coupon codes) or ``tax_cart_id`` (a cart's number as the preview lists recent
+carts, or its id as GraphQL shows it: its lines, discounts, buyer, shipping and address). The ship-to fields, when a country is given, replace the cart's
 address; ``tax_at`` (a date, or a time with a zone) is the moment rules' schedules and rates'
 validity are read at (default: now).
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 from rules.label import parse_time
 from rules.tax_jurisdictions import ISO_COUNTRIES
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from admin_ui.previews import buyers
 from admin_ui.previews.mmoq_cap import parse_rows
 from runtime.carts.lines import cart_lines
-from runtime.carts.models import Cart
+from runtime.carts.models import Cart, CartLine
 from runtime.catalog.models import Product, ProductVariant
 from runtime.channels.models import Channel
 from runtime.clock import utcnow
@@ -41,6 +41,8 @@ CART_FIELDS = ("tax_cart_rows", "tax_cart_id")
 ADDRESS_FIELDS = {"address.country": "ship_country", "address.region": "ship_region"}
 #: A sample cart has at most this many rows (a preview, not a bulk import), each at most this quantity.
 SAMPLE_MAX_LINES, SAMPLE_MAX_QUANTITY = 100, 1_000_000
+#: How many recent carts the preview offers.
+RECENT_CARTS = 10
 #: Postal code forms where a country has one fixed form; anywhere else 2 to 10 letters, digits,
 #: spaces or dashes. Where local taxes are located by postal code, one is required.
 POSTAL_FORMS = {"US": (r"\d{5}(-\d{4})?", "5 digits (or ZIP+4)"), "DE": (r"\d{5}", "5 digits"),
@@ -208,8 +210,25 @@ def _from_rows(app, session: Session, form, text: str, address, shipping, at, pr
                   priced_lines=priced_lines)
 
 
+def recent_carts(session: Session, limit: int = RECENT_CARTS) -> list[dict[str, Any]]:
+    """The newest carts with lines, by number (a cart's token is its guest's key: never listed)."""
+    rows = session.execute(select(Cart.id, Cart.state, Cart.currency, Cart.shipping_address, Cart.billing_address,
+                                  Cart.updated_at, func.count(CartLine.id))
+                           .join(CartLine, CartLine.cart_id == Cart.id).group_by(Cart.id)
+                           .order_by(Cart.updated_at.desc(), Cart.id.desc()).limit(limit)).all()
+    return [{"id": row[0], "state": row[1], "currency": row[2], "lines": row[6], "updated_at": row[5],
+             "ships_to": ", ".join((_stored_address(destination(row[3], row[4])) or {}).values())} for row in rows]
+
+
+def _find_cart(session: Session, text: str) -> Cart | None:
+    """A cart by its number (as :func:`recent_carts` lists it) or its id (the token GraphQL shows)."""
+    if text.isdigit() and len(text) <= 18:
+        return session.get(Cart, int(text))
+    return session.execute(select(Cart).where(Cart.token == text)).scalar_one_or_none()
+
+
 def _from_cart(app, session: Session, token: str, typed, shipping, at, problems) -> Sample | None:
-    cart = session.execute(select(Cart).where(Cart.token == token)).scalar_one_or_none()
+    cart = _find_cart(session, token)
     if cart is None:
         problems.append(f"tax_cart_id: no cart {token!r}")
         return None

@@ -119,6 +119,14 @@ def test_a_cart_by_id_is_taxed_with_its_own_lines_and_address(app, client, taxed
     # 9.00 of cups: 0.585 → 0.59, 0.018 → 0.02, 0.2025 → 0.20, 0.126 → 0.13
     assert list(cells(page).values()) == [("standard", "0.94", "exempt", "0.00", "-0.94")]
     assert f"cart {cart}" in page and "Ships to US, WA, 98101, Seattle" in page
+    # a preview without a sample lists the recent carts by number (never by token); one is picked by it
+    listed = post(client, PAGE, token, source=DRAFT, action="preview", base_revision="1").get_data(as_text=True)
+    number = re.search(r'<tr data-cart="(\d+)"><td>\d+</td><td>1</td><td>active</td><td>US, WA, 98101, Seattle</td>',
+                       listed).group(1)
+    assert cart not in listed
+    page = post(client, PAGE, token, source=DRAFT, action="preview", base_revision="1",
+                tax_cart_id=number).get_data(as_text=True)
+    assert list(cells(page).values()) == [("standard", "0.94", "exempt", "0.00", "-0.94")]
 
 
 def test_a_country_without_rates_is_taxed_nothing_and_says_so(app, client, taxed):
