@@ -198,7 +198,7 @@ def test_net_terms_reserve_open_credit_and_the_order_records_the_due_date(app, c
 
 @pytest.mark.parametrize("values, code, field, message", [
     ([{"type": "cheque"}], "UNKNOWN_TENDER_TYPE", "tenders[0].type",
-     "tenders[0].type: unknown tender type 'cheque' (known: card, gift_card, net_terms, store_credit)"),
+     "tenders[0].type: unknown tender type 'cheque' (known: ach, card, gift_card, net_terms, store_credit)"),
     ([{"type": "card", "token": "4242424242424242", "amount": "-1"}], "INVALID_AMOUNT", "tenders[0].amount",
      "tenders[0].amount: expected a positive decimal like \"10.00\", got '-1'"),
     ([{"type": "card", "token": "4242424242424242", "amount": "1.001"}], "INVALID_AMOUNT", "tenders[0].amount",
