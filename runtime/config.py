@@ -85,6 +85,11 @@ class Settings:
     cors_allow_credentials: bool = False
     #: When set, ``/metrics`` answers only ``Authorization: Bearer <this token>``.
     metrics_token: str = ""
+    #: ``host:port`` to serve ``/metrics`` on instead of the app's own address (``vectis serve``
+    #: listens there too); empty: the app serves ``/metrics`` itself.
+    metrics_address: str = ""
+    #: Let outgoing webhooks go to loopback, private and link-local addresses (development, tests).
+    webhooks_allow_private_networks: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -119,6 +124,8 @@ _ENV = {
     "cors_origins": "VECTIS_CORS_ORIGINS",
     "cors_allow_credentials": "VECTIS_CORS_ALLOW_CREDENTIALS",
     "metrics_token": "VECTIS_METRICS_TOKEN",
+    "metrics_address": "VECTIS_METRICS_ADDRESS",
+    "webhooks_allow_private_networks": "VECTIS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS",
 }
 
 #: Settings for which 0 is meaningful (it turns the feature off).
@@ -143,6 +150,8 @@ def _convert(name: str, env_name: str, raw: str, kind: type):
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if name == "cors_origins":
         return _cors_origins(env_name, raw)
+    if name == "metrics_address":
+        return check_address(env_name, raw)
     if name == "disabled_packs":
         return frozenset(p.strip() for p in raw.split(",") if p.strip())
     if name == "base_currency" and not re.fullmatch(r"[A-Z]{3}", raw.strip()):
@@ -157,6 +166,20 @@ def _cors_origins(env_name: str, raw: str) -> tuple[str, ...]:
         if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
             raise ConfigError(f"{env_name}: expected origins like https://shop.example.com, got {origin!r}")
     return origins
+
+
+def check_address(env_name: str, raw: str) -> str:
+    """``host:port`` (``[::1]:9100`` for IPv6), port 1-65535."""
+    host, _, port = raw.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{env_name}: expected host:port like 127.0.0.1:9100, got {raw!r}")
+    return raw.strip()
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """``(host, port)`` of a checked ``host:port``; the brackets of an IPv6 host removed."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def normalize_database_url(url: str) -> str:
@@ -216,4 +239,5 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         redis_url=_check_redis_url(settings.redis_url),
         secret_key=settings.secret_key or _secret_key(var_dir),
         secrets_master_key=settings.secrets_master_key or _secret_key(var_dir, "secrets_master_key"),
+        metrics_address=check_address("VECTIS_METRICS_ADDRESS", settings.metrics_address) if settings.metrics_address else "",
     )

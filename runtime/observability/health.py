@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -104,4 +104,6 @@ def ready():
 
 @blueprint.get("/metrics")
 def prometheus_metrics():
+    if current_app.config["VECTIS"].metrics_address:
+        abort(404)  # served on VECTIS_METRICS_ADDRESS only (runtime/observability/address.py)
     return Response(generate_latest(get_metrics().registry), mimetype=CONTENT_TYPE_LATEST)

@@ -30,13 +30,18 @@ def init_cors(app: Flask, origins: tuple[str, ...], credentials: bool) -> None:
 def init_metrics_token(app: Flask, token: str) -> None:
     if not token:
         return
-    expected = f"Bearer {token}".encode()
 
     @app.before_request
     def _metrics_token() -> Response | None:
         if request.endpoint != METRICS_ENDPOINT:
             return None
-        if hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
-            return None
-        return Response("metrics: send Authorization: Bearer <VECTIS_METRICS_TOKEN>\n", status=401,
-                        mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return metrics_token_refusal(request.headers.get("Authorization", ""), token)
+
+
+def metrics_token_refusal(authorization: str, token: str) -> Response | None:
+    """None when ``authorization`` carries the token (or none is required), else the 401 answer.
+    Shared by the app's ``/metrics`` and the separate metrics address."""
+    if not token or hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        return None
+    return Response("metrics: send Authorization: Bearer <VECTIS_METRICS_TOKEN>\n", status=401,
+                    mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})

@@ -14,8 +14,9 @@ In order, each step refusing with a one-line reason and changing nothing:
    exists.
 
 The ``webhooks`` rate-limit policy covers the endpoint. Nothing here answers a 500: a database
-that does not answer is 503 with ``Retry-After`` (gateways retry), a pack that fails on a payload
-is logged as a fault and answered 400.
+that does not answer, or any other failure while applying, rolls the transaction back and is
+logged as a fault and answered 503 with ``Retry-After`` (gateways retry); a pack that fails on a
+payload is logged as a fault and answered 400.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import delete
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from runtime.clock import utcnow
@@ -33,7 +33,6 @@ from runtime.jobs import register_periodic_job
 from runtime.observability import report_unexpected
 from runtime.packs.api import WebhookPayloadError
 from runtime.payments.settlements import UnknownPayment, apply_updates
-from runtime.security.secrets import SecretUnreadable
 from runtime.webhooks.incoming_models import IncomingWebhookReceipt
 from runtime.webhooks.incoming_secrets import active_secrets
 from runtime.webhooks.signing import TOLERANCE_SECONDS, SignatureInvalid, verify
@@ -89,7 +88,8 @@ def receive(pack: str) -> Response:
         return _refuse(400, str(exc))
     except UnknownPayment as exc:
         return _refuse(422, f"{exc}; nothing was recorded, a retry is applied once the payment exists")
-    except (SQLAlchemyError, SecretUnreadable) as exc:
+    except Exception as exc:  # noqa: BLE001 - a database error, an unreadable secret, a bug
+        # The transaction rolled back: nothing recorded, the gateway's retry is applied once this is fixed.
         report_unexpected(exc, "webhook")
         response = _refuse(503, "the store cannot take webhooks right now; retry later")
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

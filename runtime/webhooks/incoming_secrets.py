@@ -58,7 +58,7 @@ def retire_secret(session: Session, pack: str, secret_id: int) -> IncomingWebhoo
     """Stop accepting one secret now (it leaked)."""
     row = session.get(IncomingWebhookSecret, secret_id, with_for_update=True)
     if row is None or row.pack != pack:
-        raise ConfigError(f"--id: pack {pack!r} has no webhook secret {secret_id}")
+        raise ConfigError(f"SECRET_ID: pack {pack!r} has no webhook secret {secret_id}")
     row.expires_at = utcnow()
     session.add(row)
     return row

@@ -23,7 +23,7 @@ DEFAULT_OVERLAP_SECONDS = 24 * 3600
 
 
 def allow_private() -> bool:
-    return bool(current_app.config.get("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False))
+    return current_app.config["VECTIS"].webhooks_allow_private_networks
 
 
 def _box():

@@ -1,6 +1,6 @@
 """Which URLs a webhook may be sent to: http(s) only, and never an address inside the server's
 own network (loopback, private, link-local, reserved) unless the operator allows private
-networks (``WEBHOOKS_ALLOW_PRIVATE_NETWORKS`` in the Flask config, for development and tests).
+networks (``VECTIS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS``, for development and tests).
 Checked when subscribing and again before every send (a name may resolve elsewhere later)."""
 from __future__ import annotations
 

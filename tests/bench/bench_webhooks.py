@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade(url)
         app = create_app(load_settings(environ={}, database_url=url, var_dir=Path(folder), run_sweeps_in_process=False,
-                                       secrets_master_key=Fernet.generate_key().decode()))
-        app.config["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = True
+                                       secrets_master_key=Fernet.generate_key().decode(),
+                                       webhooks_allow_private_networks=True))  # the receiver is on 127.0.0.1
         with app.app_context():
             subscription, _secret = app.extensions["vectis.db"].run(lambda s: subscribe(
                 s, Actor(user_id=1, email="bench@example.test"), "cart.created",

@@ -155,7 +155,7 @@ def test_an_entry_replaces_a_default_disables_one_or_adds_one():
     policies = {p.name: p for p in parse_policies(json.dumps([
         LOGIN_3, {"name": "bulk", "disabled": True},
         {"name": "search", "burst": 5, "per_second": 1, "key": "account", "operations": ["products"]}]))}
-    assert set(policies) == {"login", "admin_sign_in", "search"}
+    assert set(policies) == {"login", "admin_sign_in", "webhooks", "search"}
     assert policies["login"] == RatePolicy("login", 3, 0.5, "ip", (), ("login",), ("POST",))
     assert policies["search"].key == "account"
 

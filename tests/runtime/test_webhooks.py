@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -87,7 +88,7 @@ def receiver():
 
 
 def subscribe(app, client, token, url, event_type="cart.created"):
-    app.config["WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = True  # the receiver listens on 127.0.0.1
+    app.config["VECTIS"] = replace(app.config["VECTIS"], webhooks_allow_private_networks=True)  # the receiver is on 127.0.0.1
     return gql(client, CREATE, {"input": {"eventType": event_type, "url": url}}, token).get_json()[
         "data"]["createWebhookSubscription"]
 

@@ -335,3 +335,52 @@ def test_incoming_secrets_are_sealed_and_re_sealed_by_a_master_key_rotation(app,
     # a box without the key that sealed it cannot open it: the start-up check and `vectis secrets rotate` see it
     assert unreadable(database, SecretBox(Fernet.generate_key().decode())) == ["incoming_webhook_secret 1 secret.value"]
     assert unreadable(database, app.extensions["vectis.secrets"]) == []
+
+
+def test_a_failure_while_applying_records_nothing_and_the_retry_applies_it_once(app, client, shop, database, monkeypatch):
+    from runtime.webhooks import incoming
+
+    secret = new_secret(app)
+    order, auth = place_and_pay(database, shop, channel="trade")
+    settled = event("capture.settled", auth.gateway_reference, id="cap_1", amount="50.38", currency="EUR")
+    real = incoming.apply_updates
+
+    def crash_after_the_effect(*args):
+        real(*args)  # the capture is written in the transaction…
+        raise RuntimeError("the process died before the commit")  # …which never commits
+
+    monkeypatch.setattr(incoming, "apply_updates", crash_after_the_effect)
+    crashed = send(client, [secret], settled)
+    assert (crashed.status_code, crashed.headers["Retry-After"], crashed.get_json()) == (
+        503, "30", {"error": "the store cannot take webhooks right now; retry later"})
+    assert receipts(database) == [] and payments(database)[0][1] == "authorized" and len(payments(database)) == 1
+
+    monkeypatch.setattr(incoming, "apply_updates", real)
+    retried = send(client, [secret], settled)  # the gateway retries with the same id
+    again = send(client, [secret], settled)
+    assert retried.get_json()["status"] == "processed" and again.get_json()["status"] == "duplicate"
+    assert payments(database)[0][1:4] == ("captured", Decimal("50.38"), Decimal("50.38")) and len(payments(database)) == 2
+
+
+def test_two_deliveries_of_one_id_at_once_apply_it_once(app, shop, database):
+    import threading
+
+    secret = new_secret(app)
+    order, auth = place_and_pay(database, shop, channel="trade")
+    settled = event("capture.settled", auth.gateway_reference, id="cap_1", amount="10.00", currency="EUR")
+    barrier, answers = threading.Barrier(4), []
+
+    def deliver(msg_id: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(send(client, [secret], settled, msg_id=msg_id).get_json()["status"])
+
+    threads = [threading.Thread(target=deliver, args=(msg_id,)) for msg_id in ("same", "same", "same", "other")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == ["duplicate", "duplicate", "processed", "processed"]
+    assert payments(database)[0][1:4] == ("partially_captured", Decimal("50.38"), Decimal("10.00"))
+    assert [r[1] for r in receipts(database)] in (["same", "other"], ["other", "same"])
