@@ -1,5 +1,7 @@
-"""The GraphQL examples of docs/approvals.md's sections on the payment approver's tender split and
-on alerts for account admins run against the demo store as written: Acme Tools' buyer submits a
+"""The GraphQL examples of docs/approvals.md's sections on the operations, the payment approver's
+tender split and alerts for account admins run against the demo store as written. The operations
+run on a cart of Acme Tools' buyer in the order of the page, each as whom its comment names. For the
+other two sections: Acme Tools' buyer submits a
 cart of 1,100 boxes of screws (over the demo's 10,000 finance threshold), the manager approves the
 cart phase, and the examples run in the order of the page, as ``fin1@acme.demo.test`` (the
 payment approver) or, for ``setNetTerms`` and ``approvalAlerts``, as staff; ``$cartId`` is that
@@ -24,6 +26,7 @@ from tests.runtime.test_promotions_docs import operations
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "approvals.md"
 SECTIONS = ("## The tender split in the payment phase", "## Alerts for account admins")
+OPERATIONS = "## Operations (GraphQL)"
 BUYER = ("buyer@acme.demo.test", "demo-buyer-password")
 #: Boxes of screws in the cart: over 10,000 with the demo's prices.
 QUANTITY = 1100
@@ -43,8 +46,8 @@ def b2b(client, query, variables, token):
     return payload
 
 
-def cart_in_payment_phase(client) -> str:
-    buyer = login(client, *BUYER)
+def demo_cart(client, buyer: str) -> str:
+    """A cart of Acme Tools' buyer over the finance threshold, ready to submit."""
     variant = next(p for p in b2b(client, Q_PRODUCTS, {"search": "Screws"}, buyer)["nodes"] if p["variants"])["variants"][0]
     location = b2b(client, Q_VIEWER, {}, buyer)["employee"]["location"]
     card = b2b(client, Q_SAVED_CARDS, {"locationId": location["id"]}, buyer)[0]
@@ -55,10 +58,41 @@ def cart_in_payment_phase(client) -> str:
     methods = b2b(client, M_BILLING, {"cartId": cart["id"], "input": address}, buyer)["cart"]["availableShippingMethods"]
     b2b(client, M_METHOD, {"cartId": cart["id"], "code": methods[0]["code"]}, buyer)
     b2b(client, M_PAYMENT, {"cartId": cart["id"], "input": {"savedPaymentMethodId": card["id"]}}, buyer)
-    b2b(client, M_SUBMIT, {"cartId": cart["id"], "note": "docs"}, buyer)
-    assert b2b(client, M_APPROVE, {"cartId": cart["id"], "note": "ok"}, login(client, *MANAGER))["cart"]["state"] == \
-        "pending_payment_approval"
     return cart["id"]
+
+
+def cart_in_payment_phase(client) -> str:
+    buyer = login(client, *BUYER)
+    cart = demo_cart(client, buyer)
+    b2b(client, M_SUBMIT, {"cartId": cart, "note": "docs"}, buyer)
+    assert b2b(client, M_APPROVE, {"cartId": cart, "note": "ok"}, login(client, *MANAGER))["cart"]["state"] == \
+        "pending_payment_approval"
+    return cart
+
+
+def test_the_operation_examples_run_against_the_demo(app, client):
+    list(upgrade(app))
+    list(load_demo(app))
+    buyer = login(client, *BUYER)
+    cart = demo_cart(client, buyer)
+    finance = login(client, "fin1@acme.demo.test", "demo-approver-password")
+    who = {"Approve": login(client, *MANAGER), "Reject": finance, "Inbox": finance}
+    answers = {}
+    found = operations(section(DOC.read_text(encoding="utf-8"), OPERATIONS))
+    assert len(found) == 7
+    for operation in found:
+        name = re.search(r"\b(?:query|mutation) (\w+)", operation).group(1)
+        if name == "Withdraw":  # rejected just before: the buyer submits again
+            b2b(client, M_SUBMIT, {"cartId": cart, "note": "again"}, buyer)
+        answers[name] = b2b(client, operation, {"cartId": cart} if "$cartId" in operation else {}, who.get(name, buyer))
+    assert [answers[name]["cart"]["state"] for name in ("Submit", "Approve", "Reject", "Withdraw")] == [
+        "pending_cart_approval", "pending_payment_approval", "active", "active"]
+    approval = answers["Approval"]["approval"]
+    assert approval["status"] == "withdrawn" and [r["reason"] for r in approval["rejections"]] == ["too many screws"]
+    explained = answers["Explain"]["approvalExplain"]
+    assert explained["required"] is True
+    assert {r["route"] for r in explained["routes"] if r["matched"]} == {"finance_over_10000", "manager_over_1000"}
+    assert answers["Inbox"]["nodes"] == []  # nothing waits for finance for 24 hours
 
 
 def test_the_sections_have_their_examples():
