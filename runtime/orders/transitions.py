@@ -43,6 +43,16 @@ def apply_chain(session: Session, entity: Any,
                 steps: list[tuple[str, Actor | SystemActor, dict | None]]) -> list[StateTransition]:
     """:func:`apply` for several transitions in a row (authorize, then capture): each is checked
     from the state the previous one reached; a new entity is inserted once, in the last state."""
+    moves = check_chain(entity, steps)
+    session.add(entity)
+    if bindings(current_app).for_entity(entity).entity_id(entity) is None:
+        session.flush()  # a new row is inserted in its last state: no UPDATE follows
+    return write_history(session, entity, moves)
+
+
+def check_chain(entity: Any, steps: list[tuple[str, Actor | SystemActor, dict | None]]) -> list[tuple]:
+    """The machine's verdict on each step, the entity moved in memory; nothing written yet. Rows
+    that several checked chains create are then inserted by one flush (one multi-row INSERT)."""
     binding = bindings(current_app).for_entity(entity)
     live = live_machine(current_app, binding.machine)
     machine = live.compiled
@@ -54,21 +64,24 @@ def apply_chain(session: Session, entity: Any,
             raise BusinessErrors([_refusal(b, transition) for b in blockers])
         found = machine.transitions[transition]
         entity.state, entity.state_entered_at = found.target, utcnow()
-        moves.append((found, source, actor, context, entity.state_entered_at))
-    session.add(entity)
-    if binding.entity_id(entity) is None:
-        session.flush()  # a new row is inserted in its last state: no UPDATE follows
+        moves.append((found, source, actor, context, entity.state_entered_at, machine.name, live.revision))
+    return moves
+
+
+def write_history(session: Session, entity: Any, moves: list[tuple]) -> list[StateTransition]:
+    """The history rows of :func:`check_chain`'s moves (the entity has its id), and their effects."""
+    binding = bindings(current_app).for_entity(entity)
     rows = []
-    for found, source, actor, context, at in moves:
-        row = StateTransition(machine=machine.name, entity_type=binding.entity_type,
+    for found, source, actor, context, at, machine, revision in moves:
+        row = StateTransition(machine=machine, entity_type=binding.entity_type,
                               entity_id=str(binding.entity_id(entity)), transition=found.name,
                               from_state=source, to_state=found.target, actor=actor.label,
-                              revision=live.revision, at=at, context=dict(context or {}))
+                              revision=revision, at=at, context=dict(context or {}))
         session.add(row)
         rows.append(row)
         if found.effects:  # effects read the entity's new state: write it first
             session.flush()
-            call = EffectCall(machine.name, binding.entity_type, (str(binding.entity_id(entity)),), found.name,
-                              source, found.target, actor.label, live.revision, dict(context or {}))
+            call = EffectCall(machine, binding.entity_type, (str(binding.entity_id(entity)),), found.name,
+                              source, found.target, actor.label, revision, dict(context or {}))
             run_effects(session, current_app.extensions["vectis.registry"], found.effects, call)
     return rows

@@ -27,7 +27,7 @@ from runtime.checkout.pipeline import Checkout
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.money import Money
 from runtime.orders.service import mark_transition
-from runtime.orders.transitions import apply_chain
+from runtime.orders.transitions import check_chain, write_history
 from runtime.payments.checkout import CHECKOUT, record_card
 from runtime.payments.events import payment_event
 from runtime.payments.models import PaymentTransaction
@@ -79,17 +79,30 @@ def record_tenders(checkout: Checkout) -> None:
         raise BusinessErrors([BusinessError(Code.TENDERS_NOT_COVERED, f"tenders: the tenders authorised {total.amount} "
                                             f"but the order's total is {order.total}; place the order again",
                                             field="tenders")])
-    rows = []
+    # Internal legs are moved on their machine in memory first, so that the one flush a card leg
+    # needs (or the one below) inserts every leg's row with one multi-row INSERT; their history
+    # rows, events and ledger links then join the next flush (a few batched statements in all,
+    # whatever the number of legs).
+    rows, internal = [], []
+    for leg, entry, authorized in done.legs:
+        if authorized.links.get("card") is None:
+            row, moves = internal_row(order, actor, leg, authorized)
+            session.add(row)
+            internal.append((row, moves, leg, authorized))
+            rows.append((leg, authorized, row))
     for leg, entry, authorized in done.legs:
         card = authorized.links.get("card")
         if card is not None:
-            row = record_card(session, order, actor, card, move_order=False)
-        else:
-            row = record_internal(session, order, actor, leg, authorized)
-        entry.value.link(session, order, authorized)
-        rows.append((leg, authorized, row))
+            rows.insert(leg.position, (leg, authorized, record_card(session, order, actor, card, move_order=False)))
     if any(row.id is None for _leg, _authorized, row in rows):
-        session.flush()  # a leg held for review entered no machine transition, which would have inserted it
+        session.flush()  # internal legs with no card to share a flush, or a leg held for review
+    for row, moves, leg, authorized in internal:
+        write_history(session, row, moves)
+        payment_event(session, "payment.authorized", row, order, leg.amount)
+        if authorized.status == "captured":
+            payment_event(session, "payment.captured", row, order, leg.amount)
+    for leg, entry, authorized in done.legs:
+        entry.value.link(session, order, authorized)
     session.add_all([PaymentTender(order_id=order.id, position=leg.position, type=leg.type, amount=leg.amount.amount,
                                    currency=leg.amount.currency, source=leg.source, gateway=authorized.gateway,
                                    reference=authorized.reference, payment_transaction_id=row.id,
@@ -107,8 +120,9 @@ def record_tenders(checkout: Checkout) -> None:
     checkout.payment = rows[0][2] if rows else None
 
 
-def record_internal(session, order, actor, leg: TenderLeg, authorized: Authorized) -> PaymentTransaction:
-    """An internal tender's authorisation row, moved on the machine like a card's."""
+def internal_row(order, actor, leg: TenderLeg, authorized: Authorized) -> tuple[PaymentTransaction, list]:
+    """An internal tender's authorisation row, checked on the machine like a card's and moved in
+    memory (the caller inserts it, then writes its history with :func:`write_history`)."""
     amount = leg.amount
     row = PaymentTransaction(order_id=order.id, type="authorization", state="pending", gateway=authorized.gateway,
                              gateway_reference=authorized.reference, idempotency_key=authorized.key,
@@ -117,10 +131,18 @@ def record_internal(session, order, actor, leg: TenderLeg, authorized: Authorize
     if authorized.status == "captured":
         row.captured_amount = amount.amount
         steps.append(("capture", CHECKOUT, {"amount": float(amount.amount)}))
-    apply_chain(session, row, steps)
-    payment_event(session, "payment.authorized", row, order, amount)
+    return row, check_chain(row, steps)
+
+
+def record_internal(session, order, actor, leg: TenderLeg, authorized: Authorized) -> PaymentTransaction:
+    """An internal tender's authorisation row, inserted and moved on the machine like a card's."""
+    row, moves = internal_row(order, actor, leg, authorized)
+    session.add(row)
+    session.flush()
+    write_history(session, row, moves)
+    payment_event(session, "payment.authorized", row, order, leg.amount)
     if authorized.status == "captured":
-        payment_event(session, "payment.captured", row, order, amount)
+        payment_event(session, "payment.captured", row, order, leg.amount)
     return row
 
 
