@@ -44,6 +44,16 @@ _AMOUNT = re.compile(r"[0-9]{1,14}(?:\.([0-9]+))?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
+def review_event(gateway, transaction_id: str, approve: bool, config: dict[str, Any]) -> dict[str, Any]:
+    """The sandbox processor's side of a fraud review: decide it (``MockGateway.resolve_review``)
+    and return the event the processor then sends, for a demo or a test to sign and post."""
+    result = gateway.resolve_review(transaction_id, approve, config)
+    data: dict[str, Any] = {"authorization_id": transaction_id}
+    if result.status == "failed":
+        data.update(code=result.error_code, message=result.message)
+    return {"type": "authorization.approved" if result.status == "authorized" else "authorization.declined", "data": data}
+
+
 class MockSettlementWebhooks:
     """The ``settlement_webhook`` slot's value for the mock gateway."""
 

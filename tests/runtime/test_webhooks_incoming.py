@@ -384,3 +384,37 @@ def test_two_deliveries_of_one_id_at_once_apply_it_once(app, shop, database):
     assert sorted(answers) == ["duplicate", "duplicate", "processed", "processed"]
     assert payments(database)[0][1:4] == ("partially_captured", Decimal("50.38"), Decimal("10.00"))
     assert [r[1] for r in receipts(database)] in (["same", "other"], ["other", "same"])
+
+
+def test_receipts_older_than_seven_days_are_forgotten_once(app, client, database, frozen_clock):
+    from runtime.webhooks.incoming import forget_old_receipts
+
+    secret = new_secret(app)
+    assert send(client, [secret], event("payout.paid", "a"), msg_id="old").status_code == 200
+    frozen_clock.advance(days=6)
+    assert send(client, [secret], event("payout.paid", "a"), msg_id="recent").status_code == 200
+    frozen_clock.advance(days=1, seconds=1)
+    with app.app_context():
+        assert (forget_old_receipts(), forget_old_receipts()) == (1, 0)
+    assert [r[1] for r in receipts(database)] == ["recent"]
+    # a replay of the forgotten id is refused by its timestamp, not applied again
+    assert send(client, [secret], event("payout.paid", "a"), msg_id="old",
+                timestamp=int(frozen_clock.now().timestamp()) - 7 * 86400).status_code == 400
+
+
+def test_the_sandbox_processor_decides_a_review_and_its_webhook_moves_the_payment(app, client, shop, database):
+    from extensions.mock_gateway.webhooks import review_event
+
+    secret = new_secret(app)
+    _order, held = place_and_pay(database, shop, channel="trade", card=FRAUD)
+    gateway = app.extensions["vectis.registry"].get(MOCK).value
+
+    payload = review_event(gateway, held.gateway_reference, False, {"merchant_id": "m_trade"})
+    answer = send(client, [secret], payload, msg_id="evt_review")
+
+    assert payload == {"type": "authorization.declined", "data": {
+        "authorization_id": held.gateway_reference, "code": "fraud_rejected",
+        "message": "The fraud review rejected the payment."}}
+    assert answer.get_json()["outcome"] == [f"failed {held.gateway_reference}: payment {held.id} failed"]
+    assert gateway._authorizations[held.gateway_reference].status == "failed"
+    assert payments(database)[0][1] == "failed"
