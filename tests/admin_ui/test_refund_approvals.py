@@ -6,6 +6,7 @@ request; filters by state and age, paging; hostile input answered with a message
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
@@ -16,14 +17,15 @@ from runtime.channels.models import ChannelProvider
 from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order
 from runtime.refunds.models import RefundLeg, RefundRequest
-from tests.admin_ui.helpers import PASSWORD, sign_in, token_of
+from tests.admin_ui.helpers import PASSWORD, publish, sign_in, token_of
 from tests.runtime.helpers import login
 from tests.runtime.refund_helpers import drain, staff, three_leg_order
 from tests.runtime.test_carts_api import rows
-from tests.runtime.test_refunds import _set_active, _submit
+from tests.runtime.test_refunds import _first_line, _set_active, _submit
 from tests.runtime.test_tenders_checkout import calls  # noqa: F401
 
 INBOX = "/admin/refund-approvals"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def admin(app, email: str):
@@ -73,6 +75,7 @@ def test_an_approver_sees_the_request_and_its_plan_approves_it_and_the_legs_are_
     number = rows(app, Order)[0].number
     assert "22.90 EUR" in page and number in page and "alice@example.test" in page
     assert "damaged" in page and "box crushed" in page and '<td class="age">5 h</td>' in page
+    assert '<small class="scope">whole order</small>' in page
     assert legs(page, request["id"]) == [("card", "pending"), ("store_credit", "pending"), ("gift_card", "pending")]
     assert "12.40 EUR" in page and "6.00 EUR" in page and "4.50 EUR" in page
     assert f'action="{INBOX}/{request["id"]}/approve"' in page and "approvals 0 of 1" in page
@@ -158,7 +161,7 @@ def test_a_failed_request_shows_the_failed_leg_and_a_retry_resumes_it(app, clien
     page = bob.get(f"{INBOX}?state=failed").get_data(as_text=True)
     assert shown(page) == [int(failing["id"])]
     assert legs(page, failing["id"]) == [("card", "failed"), ("store_credit", "done")]
-    leg = next(leg for leg in rows(app, RefundLeg) if leg.type == "card")
+    leg = next(leg for leg in rows(app, RefundLeg) if leg.type == "card" and leg.request_id == int(failing["id"]))
     assert f"<strong>{leg.error_code}</strong>: {escape(leg.error_message)}" in page and leg.error_code == "NO_GATEWAY"
     assert f'action="{INBOX}/{failing["id"]}/retry"' in page and "executions started: 1" in page
 
@@ -185,7 +188,8 @@ def test_filters_by_state_and_age_and_pages(app, client, frozen_clock, monkeypat
     first = int(_submit(client, order_id, alice, amount="1.00")["refundRequest"]["id"])
     frozen_clock.advance(hours=30)
     alice = login(client, "alice@example.test")  # a fresh token: the last one expired meanwhile
-    second = int(_submit(client, order_id, alice, amount="2.00")["refundRequest"]["id"])
+    second = int(_submit(client, order_id, alice, lines=[{"lineId": str(_first_line(app, order_id)), "quantity": 1}],
+                         shipping=True)["refundRequest"]["id"])
     frozen_clock.advance(hours=20)
     alice = login(client, "alice@example.test")
     third = int(_submit(client, order_id, alice, amount="3.00")["refundRequest"]["id"])
@@ -194,6 +198,7 @@ def test_filters_by_state_and_age_and_pages(app, client, frozen_clock, monkeypat
     page = bob.get(INBOX).get_data(as_text=True)
     assert shown(page) == [third, second]
     assert "2 d 2 h" not in page and '<td class="age">20 h</td>' in page
+    assert '<small class="scope">1 line + shipping</small>' in page and '<small class="scope">an amount</small>' in page
     older = re.search(r'<a rel="next" href="([^"]+)">', page).group(1).replace("&amp;", "&")
     assert older == f"{INBOX}?after={second}"
     rest = bob.get(older).get_data(as_text=True)
@@ -279,3 +284,36 @@ def test_only_refund_approvers_see_the_page_and_its_link(app, client):
     assert anonymous.get(INBOX).headers["Location"].startswith("/admin/login?next=")
     bob, _ = admin(app, "bob@example.test")
     assert f'<a href="{INBOX}">Refund approvals</a>' in bob.get(INBOX).get_data(as_text=True)
+
+
+def test_a_refund_the_policy_gives_two_approvers_waits_for_the_second(app, client, calls):
+    order_id, _ = three_leg_order(app, client)
+    source = (ROOT / "definitions/state_machine/refund_request.yaml").read_text()
+    # the policy as data: above 10 (instead of 1000) a refund needs two approvers
+    publish(app, source.replace("amount: {lte: 1000}", "amount: {lte: 10}").replace("amount: 25", "amount: 5"))
+    alice = staff(app, client, "alice@example.test")
+    staff(app, client, "bob@example.test")
+    staff(app, client, "carol@example.test")
+    request = _submit(client, order_id, alice, amount="15.00")["refundRequest"]
+    assert request["approvalsNeeded"] == 2
+    bob, token = admin(app, "bob@example.test")
+
+    first = act(bob, token, request["id"], "approve", note="looks right")
+    assert flashes(first) == [f"Refund request {request['id']}: approval by bob@example.test recorded (1 of 2); it "
+                              "waits for another approver."]
+    assert shown(first) == [int(request["id"])] and "approvals 1 of 2: bob@example.test" in first
+    assert "You approved; it waits for another approver." in first and f'{request["id"]}/approve"' not in first
+    before = snapshot(app)
+    again = act(bob, token, request["id"], "approve")
+    assert len(flashes(again)) == 1 and flashes(again)[0].startswith(
+        "refundRequestId: you already decided phase &#39;refund&#39; at ")
+    assert snapshot(app) == before
+
+    carol, carol_token = admin(app, "carol@example.test")
+    assert f'{request["id"]}/approve"' in carol.get(INBOX).get_data(as_text=True)
+    second = act(carol, carol_token, request["id"], "approve")
+    drain(app)
+    assert flashes(second) == [f"Refund request {request['id']} approved by carol@example.test; its execution is queued."]
+    executed = carol.get(f"{INBOX}?state=executed").get_data(as_text=True)
+    assert "approvals 2 of 2: bob@example.test, carol@example.test" in executed
+    assert legs(executed, request["id"]) == [("card", "done"), ("store_credit", "done")]
