@@ -12,6 +12,7 @@ the gateway refuses — an unknown id, a wrong state or amount, a reused key —
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -24,6 +25,7 @@ from typing import Any
 
 from runtime.packs.api import Money, PaymentRequest, PaymentResult, ProviderError, ProviderErrorCode
 
+from . import ledger
 from .cards import FRAUD_REVIEW, LIMIT_DECLINE, Card, Outcome, read_card
 
 _UNCAPTURED = ("pending", "authorized")
@@ -60,6 +62,8 @@ class MockGateway:
         self._ids = itertools.count(1)
         # Fingerprints are keyed hashes so that no card number can be recovered from memory.
         self._secret = secrets.token_bytes(32)
+        #: The ``state_file`` of the call running in this thread (set by ``_check``), if any.
+        self._local = threading.local()
 
     # --- the PaymentGateway protocol ---------------------------------------------------------
 
@@ -97,6 +101,14 @@ class MockGateway:
         fingerprint = self._fingerprint("adjust", transaction_id, amount)
         return self._once(merchant, idempotency_key, fingerprint,
                           lambda: self._adjust(merchant, transaction_id, amount, config))
+
+    def lookup(self, idempotency_key: str, config: dict[str, Any]) -> PaymentResult | None:
+        """What this merchant's call with ``idempotency_key`` returned, or None if none was made:
+        how a caller that died before recording an answer finds out whether the money moved."""
+        merchant = self._check(config)
+        with self._lock, self._recorded():
+            seen = self._keys.get((merchant, idempotency_key))
+        return seen[1] if seen is not None else None
 
     # --- the sandbox's own console -------------------------------------------------------------
 
@@ -188,7 +200,7 @@ class MockGateway:
 
     def _once(self, merchant: str, key: str, fingerprint: str, operation: Callable[[], PaymentResult]) -> PaymentResult:
         """Run ``operation`` once per idempotency key; a refusal records nothing, so a retry may succeed."""
-        with self._lock:
+        with self._lock, self._recorded():
             seen = self._keys.get((merchant, key))
             if seen is not None:
                 if seen[0] != fingerprint:
@@ -202,6 +214,12 @@ class MockGateway:
             result = operation()
             self._keys[(merchant, key)] = (fingerprint, result)
             return result
+
+    def _recorded(self):
+        """The record of the file the call names (``state_file``), loaded and saved around the
+        call; the instance's memory otherwise."""
+        path = getattr(self._local, "state_file", None)
+        return ledger.recorded(path, self) if path else contextlib.nullcontext()
 
     def _fingerprint(self, *parts: Any) -> str:
         text = "\x1f".join(str(part) for part in parts)
@@ -249,6 +267,9 @@ class MockGateway:
             field = ".".join(str(p) for p in errors[0].absolute_path) or None
             message = "; ".join(f"{'.'.join(map(str, e.absolute_path)) or '(config)'}: {e.message}" for e in errors)
             raise ProviderError(ProviderErrorCode.PROVIDER_CONFIG_INVALID, f"mock gateway configuration: {message}", field=field)
+        self._local.state_file = config.get("state_file")
+        if self._local.state_file:
+            self._secret = ledger.secret_of(self._local.state_file)  # fingerprints alike in every process
         return config["merchant_id"]
 
 

@@ -6,14 +6,15 @@ commit, by a retry, and by the reconciliation). It runs in short transactions:
 1. **claim**: lock the request; ``approved`` fires ``execute``; an ``executing`` request is taken
    only when nobody's lease runs (``lease_until`` past or unset); the lease is set and
    ``attempts`` counted. A second delivery of the job finds the lease held and does nothing.
-2. **per leg**, in the plan's order: (a) mark the leg ``executing`` and commit, so a later run
-   knows an earlier one may have reached the gateway; (b) lock the tender's authorisation row and
-   the leg; a leg already ``done`` is skipped; a leg found ``executing`` asks the gateway what
-   happened for its idempotency key (``lookup``) before anything else; otherwise the tender type
-   refunds it (``TenderType.undo`` with the key ``refund:<request>:<tender>``: the gateway for a
-   card, the ledger for store credit and gift cards, in this transaction); the payment row, its
-   refund child and the leg's ``done`` commit together. A refusal marks the leg ``failed`` with
-   its code and message.
+2. **per leg**, in the plan's order: (a) a gateway leg is marked ``executing`` and committed, so a
+   later run knows an earlier one may have reached the gateway; (b) lock the tender's
+   authorisation row and the leg; a leg already ``done`` is skipped; a gateway leg found
+   ``executing`` asks the gateway what happened for its idempotency key (``lookup``) before
+   anything else; otherwise the tender type refunds it (``TenderType.undo`` with the key
+   ``refund:<request>:<tender>``: the gateway for a card; the ledger for store credit and gift
+   cards, whose entry commits with everything else, so a ledger leg needs no mark); the payment
+   row, its refund child and the leg's ``done`` commit together. A refusal marks the leg
+   ``failed`` with its code and message.
 3. **finish**: every leg done → ``succeed`` (``executed``), the order's payment status, promotion
    usage released on a full refund, ``refund.executed`` for automations; a failed leg → ``fail``
    with the per-leg detail and a ``workflow.fault``.
@@ -37,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from runtime.approvals import core
@@ -58,7 +59,6 @@ from runtime.promotions.usage import release_usage
 from runtime.refunds.models import LEG_DONE, LEG_EXECUTING, LEG_FAILED, LEG_PENDING, RefundLeg, RefundRequest
 from runtime.refunds.service import SUBJECT, SYSTEM
 from runtime.state_machines import fire
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender
 from runtime.tenders.types import Undo, tender_types
 
@@ -76,9 +76,18 @@ RECONCILE_BATCH = 500
 FAULT = "REFUND_EXECUTION_FAILED"
 
 
+def _seconds(app: Flask, name: str, default: int) -> int:
+    return int(app.config.get(name) or os.environ.get(name) or default)
+
+
 def lease_seconds(app: Flask) -> int:
-    return int(app.config.get("VECTIS_REFUND_LEASE_SECONDS") or os.environ.get("VECTIS_REFUND_LEASE_SECONDS")
-               or LEASE_SECONDS)
+    """``VECTIS_REFUND_LEASE_SECONDS`` (app config, else environment), else :data:`LEASE_SECONDS`."""
+    return _seconds(app, "VECTIS_REFUND_LEASE_SECONDS", LEASE_SECONDS)
+
+
+def approved_grace(app: Flask) -> int:
+    """``VECTIS_REFUND_APPROVED_GRACE_SECONDS``, else :data:`APPROVED_GRACE_SECONDS`."""
+    return _seconds(app, "VECTIS_REFUND_APPROVED_GRACE_SECONDS", APPROVED_GRACE_SECONDS)
 
 
 def execute_refund(request_id: int) -> str:
@@ -94,9 +103,17 @@ def execute_refund(request_id: int) -> str:
 
 
 def _lock(session: Session, model: type, row_id: int):
-    row = lock_row(session, model, row_id)
-    session.refresh(row)
-    return row
+    """The row, locked and read fresh (one statement on PostgreSQL)."""
+    if session.get_bind().dialect.name == "sqlite":  # no FOR UPDATE: a write takes the file lock
+        session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    return session.exec(select(model).where(model.id == row_id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+
+
+def external(leg: RefundLeg) -> bool:
+    """Whether the leg's money sits at a payment gateway (a registry key ``<pack>.payment_gateway.<name>``),
+    where a call can succeed while our commit is lost; ledger tenders commit with their entry."""
+    return leg.gateway.split(".")[1:2] == [SLOT]
 
 
 def _claim(app: Flask, session: Session, request_id: int) -> list[int] | None:
@@ -120,36 +137,44 @@ def _claim(app: Flask, session: Session, request_id: int) -> list[int] | None:
 
 def _run_leg(app: Flask, leg_id: int) -> None:
     database = app.extensions["vectis.db"]
-    uncertain = database.run(lambda session: _start_leg(session, leg_id))
-    if uncertain is None:
+    # A gateway leg is marked executing in a commit of its own first, so that a run after a crash
+    # knows to ask the gateway; a ledger leg refunds, marks and commits in one transaction.
+    marked = database.run(lambda session: _start_leg(session, leg_id, commit_mark=True))
+    if marked is None:
         return
+    uncertain, gateway = marked
     try:
-        database.run(lambda session: _refund_leg(app, session, leg_id, uncertain))
+        database.run(lambda session: _refund_leg(app, session, leg_id, uncertain, started=gateway))
     except (BusinessError, BusinessErrors) as exc:
         errors = getattr(exc, "errors", [exc])
         database.run(lambda session: _fail_leg(session, leg_id, errors))
 
 
-def _start_leg(session: Session, leg_id: int) -> bool | None:
-    """Mark the leg executing; True when an earlier run had already started it (it may have reached
-    the gateway), None when there is nothing to do."""
+def _start_leg(session: Session, leg_id: int, *, commit_mark: bool) -> tuple[bool, bool] | None:
+    """Mark the leg executing (with ``commit_mark``: only a gateway leg, in this transaction).
+    Returns (uncertain: an earlier run had started it and may have reached the gateway, marked
+    now), or None when there is nothing to do."""
     leg = _lock(session, RefundLeg, leg_id)
     if leg.state not in (LEG_PENDING, LEG_EXECUTING):
         return None
+    if commit_mark and not external(leg):
+        return False, False
     uncertain = leg.state == LEG_EXECUTING
     leg.state, leg.attempts, leg.started_at = LEG_EXECUTING, leg.attempts + 1, utcnow()
     leg.error_code = leg.error_message = None
     session.add(leg)
-    return uncertain
+    return uncertain, True
 
 
-def _refund_leg(app: Flask, session: Session, leg_id: int, uncertain: bool) -> None:
+def _refund_leg(app: Flask, session: Session, leg_id: int, uncertain: bool, *, started: bool) -> None:
     leg = session.get(RefundLeg, leg_id)
     tender = session.get(PaymentTender, leg.tender_id)
-    payment = lock_row(session, PaymentTransaction, tender.payment_transaction_id)
-    session.refresh(payment)
+    payment = _lock(session, PaymentTransaction, tender.payment_transaction_id)
     leg = _lock(session, RefundLeg, leg_id)
-    if leg.state != LEG_EXECUTING:
+    if not started:  # a ledger leg: marked here, with its refund
+        if _start_leg(session, leg_id, commit_mark=False) is None:
+            return
+    elif leg.state != LEG_EXECUTING:
         return
     order = session.get(Order, tender.order_id)
     money = Money(leg.amount, leg.currency)
@@ -184,7 +209,7 @@ def _looked_up(session: Session, order: Order, payment: PaymentTransaction, leg:
 
 def _fail_leg(session: Session, leg_id: int, errors: list[BusinessError]) -> None:
     leg = _lock(session, RefundLeg, leg_id)
-    if leg.state != LEG_EXECUTING:
+    if leg.state not in (LEG_PENDING, LEG_EXECUTING):
         return
     first = errors[0]
     leg.state, leg.finished_at = LEG_FAILED, utcnow()
@@ -239,7 +264,7 @@ def reconcile_refunds(app: Flask | None = None) -> int:
     without a job; returns how many were queued."""
     app = app or current_app._get_current_object()
     now = utcnow()
-    grace = now - timedelta(seconds=APPROVED_GRACE_SECONDS)
+    grace = now - timedelta(seconds=approved_grace(app))
     stuck = or_(and_(RefundRequest.state == "executing",
                      or_(RefundRequest.lease_until < now,
                          and_(RefundRequest.lease_until.is_(None), RefundRequest.updated_at < grace))),
