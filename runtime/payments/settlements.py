@@ -74,10 +74,11 @@ def _ignored(auth: PaymentTransaction, update: SettlementUpdate, why: str) -> st
     return f"{update.kind} {update.operation or update.authorization}: ignored, {why}"
 
 
-def _blocked(auth: PaymentTransaction, update: SettlementUpdate, transition: str, actor, amount: Decimal | None) -> str | None:
+def _blocked(session: Session, auth: PaymentTransaction, update: SettlementUpdate, transition: str, actor,
+             amount: Decimal | None) -> str | None:
     """Why the machine refuses ``transition`` now, or None: checked before anything is changed."""
     try:
-        _check(None, auth, transition, actor, amount)  # the session is not read
+        _check(session, auth, transition, actor, amount)
     except BusinessErrors as exc:
         return _ignored(auth, update, f"payment {auth.id} is {auth.state}: " + "; ".join(e.message for e in exc.errors))
     return None
@@ -91,7 +92,7 @@ def _move(session, auth, actor, update, transition: str, target: str) -> str:
     held = auth.fraud_hold
     if transition == "authorize":
         auth.fraud_hold = False  # the gateway's review approved it: the machine's guard reads this
-    refused = _blocked(auth, update, transition, actor, None)
+    refused = _blocked(session, auth, update, transition, actor, None)
     if refused:
         auth.fraud_hold = held
         return refused
@@ -151,7 +152,7 @@ def _settled(session, auth, actor, update) -> str:
     if value > remaining:
         return _ignored(auth, update, f"{_fmt(value, auth)} is more than the {_fmt(remaining, auth)} left to capture")
     transition = "capture" if value == remaining else "capture_partial"
-    refused = _blocked(auth, update, transition, actor, value)
+    refused = _blocked(session, auth, update, transition, actor, value)
     if refused:
         return refused
     auth.captured_amount += value
@@ -170,7 +171,7 @@ def _refunded(session, auth, actor, update) -> str:
     if value > remaining:
         return _ignored(auth, update, f"{_fmt(value, auth)} is more than the {_fmt(remaining, auth)} captured and not refunded")
     transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
-    refused = _blocked(auth, update, transition, actor, value)
+    refused = _blocked(session, auth, update, transition, actor, value)
     if refused:
         return refused
     auth.refunded_amount += value
@@ -187,7 +188,7 @@ def _voided(session, auth, actor, update) -> str:
     operation = update.operation or f"void-of-{update.authorization}"
     if auth.state == "voided" or _child(session, auth, "void", operation) is not None:
         return f"{update.kind} {update.authorization}: already voided"
-    refused = _blocked(auth, update, "void", actor, None)
+    refused = _blocked(session, auth, update, "void", actor, None)
     if refused:
         return refused
     _follow_up(session, auth, actor, "void", "void", _key(auth, "void", operation), auth.amount - auth.captured_amount,
