@@ -137,6 +137,20 @@ def test_a_country_without_rates_is_taxed_nothing_and_says_so(app, client, taxed
     assert cells(page) == {"CUP-1": ("standard", "0.00", "standard", "0.00", "0.00")}
 
 
+def test_shipping_is_a_taxed_row_and_rounding_per_total_adds_up(app, client, taxed):
+    app.extensions["vectis.db"].run(lambda s: set_channel_settings(s, taxed["channel"], rounding="total"))
+    token = sign_in(app, client, "merchandiser")
+    page = post(client, PAGE, token, source=DRAFT, action="preview", base_revision="1", tax_cart_rows="CUP-1 3",
+                tax_shipping="4.90", **WA).get_data(as_text=True)
+    assert "rounding per total" in page
+    # each rate's exact sum over the cups (13.50) and shipping (4.90) rounded once: 6.5 % 1.196 → 1.20,
+    # 0.2 % 0.0368 → 0.04, 2.25 % 0.414 → 0.41, 1.4 % 0.2576 → 0.26 (1.91), split back by the exact taxes
+    assert cells(page) == {"CUP-1": ("standard", "1.40", "exempt", "0.00", "-1.40"),
+                           "shipping": ("standard", "0.51", "standard", "0.51", "0.00")}
+    assert re.search(r'id="live-tax">1.91<', page) and re.search(r'id="draft-tax">0.51<', page)
+    assert re.search(r'id="live-total">20.31<', page) and re.search(r'id="draft-total">18.91<', page)
+
+
 def test_the_date_opens_a_scheduled_draft(app, client, taxed):
     holiday = DRAFT.replace("priority: 5", "priority: 5\nschedule: {from: '2027-08-06T00:00:00-07:00', "
                                            "until: '2027-08-09T00:00:00-07:00'}")
