@@ -144,44 +144,41 @@ def _result(update: SettlementUpdate) -> PaymentResult:
 
 def _settled(session, auth, actor, update) -> str:
     """A capture confirmed: one recorded here is marked settled; one made at the processor is captured."""
-    known = _child(session, auth, "capture", update.operation)
-    if known is not None:
-        return _confirm(session, known, update, "settled")
-    value = update.amount.amount
     remaining = auth.amount - auth.captured_amount
-    if value > remaining:
-        return _ignored(auth, update, f"{_fmt(value, auth)} is more than the {_fmt(remaining, auth)} left to capture")
-    transition = "capture" if value == remaining else "capture_partial"
-    refused = _blocked(session, auth, update, transition, actor, value)
-    if refused:
-        return refused
-    auth.captured_amount += value
-    _follow_up(session, auth, actor, transition, "capture", _key(auth, "capture", update.operation), value,
-               _result(update), "payment.captured")
-    return f"{update.kind} {update.operation}: captured {_fmt(value, auth)} {auth.currency} of payment {auth.id}"
+    transition = "capture" if update.amount.amount == remaining else "capture_partial"
+    return _record(session, auth, actor, update, "capture", transition, remaining, "left to capture", "settled", "captured")
 
 
 def _refunded(session, auth, actor, update) -> str:
     """A refund (or a lost chargeback) made at the processor, or one recorded here confirmed."""
-    known = _child(session, auth, "refund", update.operation)
-    if known is not None:
-        return _confirm(session, known, update, "refunded")
-    value = update.amount.amount
     remaining = auth.captured_amount - auth.refunded_amount
+    full = update.amount.amount == remaining and auth.captured_amount == auth.amount
+    return _record(session, auth, actor, update, "refund", "refund" if full else "refund_partial", remaining,
+                   "captured and not refunded", "refunded", "charged back" if update.chargeback else "refunded")
+
+
+def _record(session, auth, actor, update, kind: str, transition: str, remaining: Decimal, room: str,
+            confirmed: str, done: str) -> str:
+    """A capture or refund row for the gateway's operation, once: confirmed when it exists already."""
+    known = _child(session, auth, kind, update.operation)
+    if known is not None:
+        return _confirm(session, known, update, confirmed)
+    value = update.amount.amount
     if value > remaining:
-        return _ignored(auth, update, f"{_fmt(value, auth)} is more than the {_fmt(remaining, auth)} captured and not refunded")
-    transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
+        return _ignored(auth, update, f"{_fmt(value, auth)} is more than the {_fmt(remaining, auth)} {room}")
     refused = _blocked(session, auth, update, transition, actor, value)
     if refused:
         return refused
-    auth.refunded_amount += value
-    child = _follow_up(session, auth, actor, transition, "refund", _key(auth, "refund", update.operation), value,
-                       _result(update), "payment.refunded")
+    if kind == "capture":
+        auth.captured_amount += value
+    else:
+        auth.refunded_amount += value
+    child = _follow_up(session, auth, actor, transition, kind, _key(auth, kind, update.operation), value,
+                       _result(update), f"payment.{'captured' if kind == 'capture' else 'refunded'}")
     if update.chargeback:
         child.message = f"chargeback: {update.message or update.code or 'the card issuer took the money back'}"[:500]
         session.add(child)
-    what = "charged back" if update.chargeback else "refunded"
-    return f"{update.kind} {update.operation}: {what} {_fmt(value, auth)} {auth.currency} of payment {auth.id}"
+    return f"{update.kind} {update.operation}: {done} {_fmt(value, auth)} {auth.currency} of payment {auth.id}"
 
 
 def _voided(session, auth, actor, update) -> str:
