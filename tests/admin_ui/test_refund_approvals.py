@@ -18,7 +18,7 @@ from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order
 from runtime.refunds.models import RefundLeg, RefundRequest
 from tests.admin_ui.helpers import PASSWORD, publish, sign_in, token_of
-from tests.runtime.helpers import login
+from tests.runtime.helpers import login, recorded_statements
 from tests.runtime.refund_helpers import drain, staff, three_leg_order
 from tests.runtime.test_carts_api import rows
 from tests.runtime.test_refunds import _first_line, _set_active, _submit
@@ -317,3 +317,20 @@ def test_a_refund_the_policy_gives_two_approvers_waits_for_the_second(app, clien
     executed = carol.get(f"{INBOX}?state=executed").get_data(as_text=True)
     assert "approvals 2 of 2: bob@example.test, carol@example.test" in executed
     assert legs(executed, request["id"]) == [("card", "done"), ("store_credit", "done")]
+
+
+def test_the_page_s_statements_do_not_grow_with_its_rows(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    staff(app, client, "bob@example.test")
+    _submit(client, order_id, alice, amount="1.00")
+    bob, _ = admin(app, "bob@example.test")
+    database = app.extensions["vectis.db"]
+    with recorded_statements(database) as one:
+        assert len(shown(bob.get(INBOX).get_data(as_text=True))) == 1
+    _submit(client, order_id, alice, amount="2.00")
+    _submit(client, order_id, alice, amount="3.00")
+    with recorded_statements(database) as three:
+        assert len(shown(bob.get(INBOX).get_data(as_text=True))) == 3
+    # the signed-in user, then the requests, their legs, their orders, their approvals
+    assert len(three) == len(one) == 5, one
