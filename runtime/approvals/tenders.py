@@ -89,6 +89,12 @@ def legs_document(split: Split) -> list[dict[str, Any]]:
              "currency": leg.amount.currency, "source": leg.source} for leg in split.legs]
 
 
+def _tenders_document(session: Session, cart: Cart, currency: str) -> list[dict[str, Any]]:
+    return [{"position": t.position, "type": t.type, "currency": currency, "source": "buyer_prepended",
+             "amount": None if t.amount is None else format(Money(t.amount, currency).amount, "f")}
+            for t in buyer_tenders(session, cart.id)]
+
+
 def curations(session: Session, request_ids: list[int]) -> dict[int, list[ApprovalTenderCuration]]:
     found: dict[int, list[ApprovalTenderCuration]] = {rid: [] for rid in request_ids}
     if request_ids:
@@ -122,9 +128,8 @@ def curate(session: Session, actor: Actor, cart: Cart, request: ApprovalRequest,
     total = Money(request.amount, request.currency)
     wanted = _parse(session, actor, cart, values, total)
     before = compose(session, cart, request, actor)
-    before_legs = legs_document(before) if before.problem is None else [
-        {"position": t.position, "type": t.type, "amount": None if t.amount is None else format(Money(t.amount, total.currency).amount, "f"),
-         "currency": total.currency, "source": "buyer_prepended"} for t in buyer_tenders(session, cart.id)]
+    # a split that cannot compose is recorded as the cart's tenders were set
+    before_legs = legs_document(before) if before.problem is None else _tenders_document(session, cart, total.currency)
     session.exec(delete(CartTender).where(CartTender.cart_id == cart.id))
     session.add_all(CartTender(cart_id=cart.id, position=index, type=name, amount=amount, details=details)
                     for index, (name, amount, details) in enumerate(wanted))
