@@ -10,6 +10,7 @@ from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order
 from runtime.payments.models import PaymentTransaction
 from runtime.refunds.models import RefundLeg, RefundRequest
+from runtime.refunds.review import RefundReviewFlag
 from tests.runtime.refund_helpers import (CANCEL, DECIDE, ORDER, READ, RETRY, SUBMIT, drain, staff,
                                           three_leg_order)
 from tests.runtime.test_carts_api import post, rows
@@ -187,3 +188,28 @@ def test_a_requester_may_cancel_a_pending_request(app, client):
     late = _decide(client, request["id"], bob)
     assert late["errors"][0]["code"] == "REQUEST_NOT_PENDING"
     assert "alice@example.test decided it at" in late["errors"][0]["message"]
+
+
+def test_three_executed_refunds_in_30_days_flag_the_buyer_and_pause_their_refund_self_service(app, client):
+    order_id, buyer = three_leg_order(app, client)
+    alice, bob = staff(app, client, "alice@example.test"), staff(app, client, "bob@example.test")
+    # the buyer may ask for a refund of their own order themselves
+    own = _submit(client, order_id, buyer, amount="1.00")
+    assert own["errors"] == [] and own["refundRequest"]["requestedBy"] == "cara@example.test"
+    assert post(client, CANCEL, {"id": own["refundRequest"]["id"]}, buyer)["data"]["cancelRefundRequest"]["errors"] == []
+
+    for _ in range(3):
+        request = _submit(client, order_id, alice, amount="2.00")["refundRequest"]
+        assert _decide(client, request["id"], bob)["errors"] == []
+        drain(app)
+        assert post(client, READ, {"id": request["id"]}, bob)["data"]["refundRequest"]["state"] == "executed"
+
+    flags = rows(app, RefundReviewFlag)
+    assert [(f.buyer, f.flagged_by, f.cleared_at) for f in flags] == [
+        (rows(app, RefundRequest)[0].buyer, "automation:repeated_refunds", None)]
+    paused = _submit(client, order_id, buyer, amount="1.00")
+    assert paused == {"refundRequest": None, "errors": [{
+        "code": "NOT_FOUND", "field": "orderId",
+        "message": "orderId: refunds of this account are under review; contact the store"}]}
+    # staff still may
+    assert _submit(client, order_id, alice, amount="1.00")["errors"] == []
