@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from runtime.channels.models import Channel
 from runtime.channels.providers import set_provider
-from runtime.inventory.models import Reservation
+from runtime.inventory.models import Reservation, StockLevel
 from runtime.orders.models import Order, OrderLine
 from runtime.orders.versions import OrderVersion
 from runtime.payments.models import PaymentTransaction
@@ -67,7 +67,8 @@ def state(app):
             [(o.total, o.subtotal, o.state) for o in rows(app, Order)],
             sorted((p.type, p.state, p.amount) for p in rows(app, PaymentTransaction) if p.order_id is not None),
             [(t.amount, t.payment_transaction_id) for t in rows(app, PaymentTender)],
-            sorted((r.state, r.quantity) for r in rows(app, Reservation)), stock(app), rows(app, OrderVersion),
+            sorted((r.state, r.quantity) for r in rows(app, Reservation)),
+            [(level.on_hand, level.reserved) for level in rows(app, StockLevel)], rows(app, OrderVersion),
             gateway_amounts(app))
 
 
@@ -270,3 +271,49 @@ def test_bad_input_is_refused_naming_the_field(app, client):
     assert [(e["code"], e["field"]) for e in unknown["data"]["modifyOrder"]["errors"]] == [
         ("NOT_FOUND", "input.lines.0.sku")]
     assert state(app) == before
+
+
+def test_store_credit_and_gift_card_legs_adjust_their_holds(app, client):
+    from runtime.tenders import ledger
+    from tests.runtime.test_carts_api import store
+    from tests.runtime.test_tenders_checkout import CASCADE, CREDIT, GIFT, _customer, _customer_id, publish, tenders
+
+    store(app, capture_mode="AUTHORIZE")
+    admin = signed_in(app, client, "admin")
+    buyer = _customer(app, client)
+    post(client, CREDIT, {"input": {"customerId": str(_customer_id(app)), "amount": "6.00", "currency": "EUR",
+                                    "idempotencyKey": "k"}}, admin)
+    code = post(client, GIFT, {"input": {"count": 1, "amount": "4.50", "currency": "EUR"}}, admin)[
+        "data"]["generateGiftCards"]["giftCards"][0]["code"]
+    publish(app, CASCADE)
+    cart = ready_cart(client, buyer)
+    tenders(client, cart, [{"type": "gift_card", "code": code}], buyer)
+    order_id = post(client, PLACE, {"id": cart, "key": "k"}, buyer)["data"]["placeOrder"]["order"]["id"]
+
+    def balances():
+        with app.extensions["vectis.db"].session() as session:
+            return {a.kind: ledger.balance(session, a.id).quantize(Decimal("0.01"))
+                    for a in session.exec(ledger.select(ledger.StoredValueAccount)).all()}
+
+    # 22.90 → one cup (4.50 + 4.90 shipping = 9.40): 13.50 less, off the last legs first
+    answer = post(client, MODIFY, {"id": order_id, "input": {"lines": [{"sku": "CUP-1", "quantity": 1}],
+                                                             "idempotencyKey": "m-1"}}, admin)["data"]["modifyOrder"]
+
+    assert answer["errors"] == []
+    assert answer["order"]["tenders"] == [
+        {"type": "gift_card", "amount": {"amount": "4.50"}, "state": "authorized"},
+        {"type": "store_credit", "amount": {"amount": "4.90"}, "state": "authorized"},
+        {"type": "card", "amount": {"amount": "0.00"}, "state": "voided"}]
+    assert balances() == {"store_credit": Decimal("1.10"), "gift_card": Decimal("0.00")}
+    assert [a.status for a in mock(app)._authorizations.values()] == ["voided"]
+    assert answer["order"]["versions"][1]["total"] == {"amount": "9.40"}
+
+    # back up to two mugs: the 13.50 more falls to the last leg still paying, the store credit,
+    # which has 1.10 left: refused, nothing changed
+    before = state(app), balances()
+    refused = post(client, MODIFY, {"id": order_id, "input": {"lines": [{"sku": "MUG-1", "quantity": 2}],
+                                                              "idempotencyKey": "m-2"}}, admin)["data"]["modifyOrder"]
+
+    assert refused["order"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("INSUFFICIENT_STORE_CREDIT", "tenders[1].amount")]
+    assert (state(app), balances()) == before
