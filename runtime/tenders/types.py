@@ -99,6 +99,16 @@ class TenderType(Protocol):
         """Give the leg's money back (``undo.kind``: ``void`` an uncaptured hold, ``refund`` what was
         captured), idempotently by ``undo.key``; returns the reference of what did it."""
 
+    # Optional, looked up with getattr (a type without them refuses the operation as data):
+    #
+    # ``capture(session, order, payment, amount: Money, key) -> str`` — staff ``capturePayment``
+    # of a leg no gateway holds: spend ``amount`` of the hold, idempotently by ``key``; returns the
+    # capture's reference (and may point ``payment.gateway_reference`` at what holds the rest).
+    #
+    # ``adjust(session, order, payment, amount: Money, key, field) -> str | PaymentTransaction`` —
+    # ``modifyOrder``: hold ``amount`` instead; returns the new reference (internal tenders) or the
+    # authorisation row now backing the leg (a card); refuses with a BusinessError naming ``field``.
+
 
 @dataclass(frozen=True)
 class Undo:
