@@ -7,6 +7,7 @@ def test_every_shipped_definition_validates_and_passes_its_examples(env):
 
     assert [str(error) for error in result.errors] == []
     assert sorted(d.key for d in result.definitions) == [
+        ("automation", "repeated_refunds"),
         ("label", "bestseller"),
         ("label", "new_arrival"),
         ("label", "sale"),

@@ -211,7 +211,8 @@ def runtime_env():
     # and the core's effect actions that shipped machines list (the inventory's stock effect,
     # the promotions' usage release, the tenders' undo, the approvals' expiry)
     return Environment(permissions=set(PERMISSIONS), effects={"core.release_stock", "core.release_promotion_usage",
-                                                                "core.undo_tenders", "core.expire_approval"})
+                                                                "core.undo_tenders", "core.expire_approval",
+                                                                "core.expire_refund_approval"})
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -6,7 +6,7 @@ from runtime.setup import upgrade
 from runtime.config import ROOT
 from tests.runtime.helpers import gql, login
 
-SHIPPED = [("label", "bestseller"), ("label", "new_arrival"), ("label", "sale"),
+SHIPPED = [("automation", "repeated_refunds"), ("label", "bestseller"), ("label", "new_arrival"), ("label", "sale"),
            ("state_machine", "cart"), ("state_machine", "order"),
            ("state_machine", "payment_transaction"), ("state_machine", "refund_request"),
            ("state_machine", "reservation"), ("tender_cascade", "b2b_store_credit_terms_card")]
