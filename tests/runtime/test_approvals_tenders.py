@@ -14,8 +14,9 @@ from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order
 from runtime.tenders.models import CartTender, StoredValueEntry
 from tests.admin_ui.helpers import sign_in
-from tests.runtime.helpers import signed_in
+from tests.runtime.helpers import recorded_statements, signed_in
 from tests.runtime.test_approvals_api import APPROVAL, APPROVE, EMPLOYEES, ROUTE, SUBMIT, call
+from tests.runtime.test_approvals_inbox import clone_pending
 from tests.runtime.test_carts_api import ERRORS, b2b, post, rows, store
 from tests.runtime.test_checkout_api import PLACE, ready_cart
 from tests.runtime.test_tenders_checkout import CREDIT, DECLINE, ORDER_TENDERS, publish
@@ -255,3 +256,23 @@ def test_a_declined_card_at_placement_is_a_fault_of_the_approved_payment(app, cl
     assert [(code, phase) for code, phase, _reason in faults(app)] == [("PAYMENT_FAILED", "payment")]
     assert faults(app)[0][2] == "placement refused the tenders: " + "; ".join(e["message"] for e in placed["errors"])
     assert rows(app, Order) == []
+
+
+def test_the_inbox_split_costs_the_same_few_statements_per_cart(app, client, acme):
+    """The split is composed per cart (balances are read under the ledger's locks, in a short
+    transaction of its own): the cost grows by the same count per cart, and stays small."""
+    t = acme["tokens"]
+    clone_pending(app, in_payment_phase(client, acme), 9)
+    database, fin1 = app.extensions["vectis.db"], t["fin1@acme.test"]
+    query = """query($first: Int) { cartApprovals(first: $first, filter: {phase: "payment"}) { nodes { id approval {
+      tenderSplit { legs { type amount { amount } } } } } } }"""
+    counts = {}
+    for first in (5, 10):
+        call(client, query, {"first": first}, fin1)  # warm caches (schema, definitions)
+        with recorded_statements(database) as statements:
+            page = call(client, query, {"first": first}, fin1)
+        assert [len(n["approval"]["tenderSplit"]["legs"]) for n in page["nodes"]] == [2] * first
+        counts[first] = len(statements)
+    per_cart = (counts[10] - counts[5]) // 5
+    print(f"inbox with tenderSplit: {counts} statements; {per_cart} per cart")
+    assert counts[10] - counts[5] == 5 * per_cart and per_cart <= 12, counts
