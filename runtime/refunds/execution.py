@@ -38,6 +38,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
@@ -48,7 +50,7 @@ from runtime.automations.events import publish_event
 from runtime.channels.providers import providers
 from runtime.clock import utcnow
 from runtime.errors import BusinessError, BusinessErrors
-from runtime.jobs import REFUNDS, enqueue
+from runtime.jobs import REFUNDS, enqueue, get_dispatcher
 from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.orders.transitions import apply
@@ -259,9 +261,15 @@ def _order_refunded(session: Session, order: Order) -> None:
         release_usage(session, order)
 
 
+def job_id(request_id: int, attempts: int) -> str:
+    """One job id per request and attempt: a job still queued is not queued again."""
+    return f"refund-{request_id}-{attempts}"
+
+
 def reconcile_refunds(app: Flask | None = None) -> int:
     """Queue the job for every request stuck in ``executing`` past its lease, or ``approved``
-    without a job; returns how many were queued."""
+    without a job; returns how many were queued. A request whose job for its current attempt is
+    still waiting in the queue (a backlog, not a crash) is left to it."""
     app = app or current_app._get_current_object()
     now = utcnow()
     grace = now - timedelta(seconds=approved_grace(app))
@@ -270,11 +278,25 @@ def reconcile_refunds(app: Flask | None = None) -> int:
                          and_(RefundRequest.lease_until.is_(None), RefundRequest.updated_at < grace))),
                 and_(RefundRequest.state == "approved", RefundRequest.state_entered_at < grace))
     with app.extensions["vectis.db"].session() as session:
-        ids = list(session.exec(select(RefundRequest.id).where(stuck).order_by(RefundRequest.id).limit(RECONCILE_BATCH)))
-    for request_id in ids:
+        found = session.exec(select(RefundRequest.id, RefundRequest.attempts).where(stuck)
+                             .order_by(RefundRequest.id).limit(RECONCILE_BATCH)).all()
+    dispatcher, queued = get_dispatcher(app), 0
+    for request_id, attempts in found:
+        if _waiting(dispatcher, job_id(request_id, attempts)):
+            continue
         log.info("refund request %s is stuck; queued again", request_id)
-        enqueue(execute_refund, request_id, queue=REFUNDS)
-    return len(ids)
+        enqueue(execute_refund, request_id, queue=REFUNDS, job_id=job_id(request_id, attempts))
+        queued += 1
+    return queued
+
+
+def _waiting(dispatcher, job: str) -> bool:
+    if dispatcher.in_process:
+        return False
+    try:
+        return Job.fetch(job, connection=dispatcher.connection).get_status() == JobStatus.QUEUED
+    except NoSuchJobError:
+        return False
 
 
 def expire_effect(call: Any) -> None:

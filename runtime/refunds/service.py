@@ -271,9 +271,10 @@ def _fire(session: Session, request: RefundRequest, transition: str, actor) -> N
 
 def enqueue_execution(session: Session, request_id: int) -> None:
     """Queue the execution job on the ``refunds`` queue once this transaction commits."""
-    from runtime.refunds.execution import execute_refund
+    from runtime.refunds.execution import execute_refund, job_id  # it imports this module
 
-    enqueue(execute_refund, request_id, queue=REFUNDS, session=session)
+    attempts = session.get(RefundRequest, request_id).attempts
+    enqueue(execute_refund, request_id, queue=REFUNDS, job_id=job_id(request_id, attempts), session=session)
 
 
 def cancel(session: Session, actor: Actor, request_id: Any, note: Any = None) -> RefundRequest:

@@ -205,7 +205,7 @@ def test_rq_workers_sigkilled_about_30_times_refund_each_leg_exactly_once(app, c
     log = (tmp_path / "workers.log").open("a")
     rng = random.Random(16)
     workers = [start() for _ in range(3)]
-    # On an idle 2-core machine the whole test takes about a minute; the deadline only bounds a hang.
+    # The deadline only bounds a hang: the loop ends once every request is executed.
     kills, deadline, next_reconcile = Counter(), time.monotonic() + 240, 0.0
     try:
         with app.app_context():
