@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from runtime.app import create_app
 from runtime.config import ROOT, load_settings
 from runtime.errors import ConfigError
 from runtime.observability.address import start_metrics_server
@@ -25,8 +26,6 @@ def free_port() -> int:
 
 @pytest.fixture
 def build(database_url, redis_url, tmp_path):
-    from runtime.app import create_app
-
     made = []
 
     def make(**overrides):

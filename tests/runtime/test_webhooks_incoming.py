@@ -4,21 +4,28 @@ and applies the mock gateway's events to the payments once, whatever the deliver
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from sqlmodel import select
 
+from extensions.mock_gateway.webhooks import KINDS, review_event
+from runtime.app import create_app
 from runtime.clock import utcnow
+from runtime.orders.models import Order
 from runtime.payments.models import PaymentTransaction
 from runtime.security.sealed import unreadable
 from runtime.security.secrets import SecretBox
 from runtime.state_machines.models import StateTransition
+from runtime.webhooks import incoming
+from runtime.webhooks.incoming import forget_old_receipts
 from runtime.webhooks.incoming_models import IncomingWebhookReceipt, IncomingWebhookSecret
 from runtime.webhooks.incoming_secrets import add_secret
 from runtime.webhooks.signing import generate_secret, signature_header
-from tests.conftest import make_settings
+from tests.conftest import _empty_tables, _flush_redis, make_settings
 from tests.runtime.test_orders_data import FRAUD, MOCK, events, live, shop  # noqa: F401
 from tests.runtime.test_payments import place_and_pay
 
@@ -108,7 +115,6 @@ def test_a_capture_made_at_the_processor_is_recorded_once_though_sent_under_two_
     rest = send(client, [secret], event("capture.settled", auth.gateway_reference, id="mock_cap_ext_2", amount="30.38",
                                         currency="EUR"), msg_id="msg_c")
     assert rest.status_code == 200 and payments(database)[0][1:4] == ("captured", Decimal("50.38"), Decimal("50.38"))
-    from runtime.orders.models import Order
     with database.session() as session:
         assert session.get(Order, order.id).payment_status == "captured"
 
@@ -308,13 +314,9 @@ def app_factory_settings(database_url, redis_url, tmp_path):
 
 @pytest.fixture
 def client_factory(app_factory_settings):
-    from tests.conftest import _empty_tables, _flush_redis
-
     made = []
 
     def build(**overrides):
-        from runtime.app import create_app
-
         settings = app_factory_settings(**overrides)
         built = create_app(settings)
         made.append((built, settings))
@@ -338,8 +340,6 @@ def test_incoming_secrets_are_sealed_and_re_sealed_by_a_master_key_rotation(app,
 
 
 def test_a_failure_while_applying_records_nothing_and_the_retry_applies_it_once(app, client, shop, database, monkeypatch):
-    from runtime.webhooks import incoming
-
     secret = new_secret(app)
     order, auth = place_and_pay(database, shop, channel="trade")
     settled = event("capture.settled", auth.gateway_reference, id="cap_1", amount="50.38", currency="EUR")
@@ -363,8 +363,6 @@ def test_a_failure_while_applying_records_nothing_and_the_retry_applies_it_once(
 
 
 def test_two_deliveries_of_one_id_at_once_apply_it_once(app, shop, database):
-    import threading
-
     secret = new_secret(app)
     order, auth = place_and_pay(database, shop, channel="trade")
     settled = event("capture.settled", auth.gateway_reference, id="cap_1", amount="10.00", currency="EUR")
@@ -387,8 +385,6 @@ def test_two_deliveries_of_one_id_at_once_apply_it_once(app, shop, database):
 
 
 def test_receipts_older_than_seven_days_are_forgotten_once(app, client, database, frozen_clock):
-    from runtime.webhooks.incoming import forget_old_receipts
-
     secret = new_secret(app)
     assert send(client, [secret], event("payout.paid", "a"), msg_id="old").status_code == 200
     frozen_clock.advance(days=6)
@@ -403,8 +399,6 @@ def test_receipts_older_than_seven_days_are_forgotten_once(app, client, database
 
 
 def test_the_sandbox_processor_decides_a_review_and_its_webhook_moves_the_payment(app, client, shop, database):
-    from extensions.mock_gateway.webhooks import review_event
-
     secret = new_secret(app)
     _order, held = place_and_pay(database, shop, channel="trade", card=FRAUD)
     gateway = app.extensions["vectis.registry"].get(MOCK).value
@@ -418,3 +412,38 @@ def test_the_sandbox_processor_decides_a_review_and_its_webhook_moves_the_paymen
     assert answer.get_json()["outcome"] == [f"failed {held.gateway_reference}: payment {held.id} failed"]
     assert gateway._authorizations[held.gateway_reference].status == "failed"
     assert payments(database)[0][1] == "failed"
+
+
+def test_no_payload_or_header_makes_a_5xx(app, client, shop, database):
+    """Bounded property test: JSON of any shape, any printable id, timestamps either side of the
+    tolerance, signed or not — every answer is 200, 400 or 422 with a JSON body."""
+    secret = new_secret(app)
+    _order, auth = place_and_pay(database, shop, channel="trade")
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+    data = st.fixed_dictionaries(
+        {"authorization_id": st.sampled_from([auth.gateway_reference, "mock_auth_x"]) | values},
+        optional={"id": st.sampled_from(["op_1", "op_2"]) | values,
+                  "amount": st.sampled_from(["1.00", "0", "99999", "1e3"]) | values,
+                  "currency": st.sampled_from(["EUR", "USD"]) | values,
+                  "code": values, "message": values, "reason": values})
+    payloads = st.fixed_dictionaries({"type": st.sampled_from(sorted(KINDS)) | values, "data": data | values}) | values
+    seen: set[int] = set()
+
+    @hypothesis_settings(max_examples=80, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(payload=payloads, msg_id=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=300),
+           skew=st.sampled_from([0, 0, 300, -301]) | st.integers(-400, 400), signed=st.sampled_from([True, True, False]))
+    def check(payload, msg_id, skew, signed):
+        body = json.dumps(payload).encode()
+        stamp = int(utcnow().timestamp()) + skew
+        signature = signature_header([secret if signed else generate_secret()], msg_id, stamp, body)
+        answer = client.post(URL, data=body, headers={"webhook-id": msg_id, "webhook-timestamp": str(stamp),
+                                                       "webhook-signature": signature})
+        assert answer.status_code in (200, 400, 422), (answer.status_code, answer.get_data(as_text=True))
+        assert set(answer.get_json()) <= {"status", "webhookId", "outcome", "error"}
+        seen.add(answer.status_code)
+
+    check()
+    assert seen >= {200, 400}  # both the refusals and the applied path were exercised

@@ -6,9 +6,12 @@ import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
+from runtime.app import create_app
+from runtime.auth.permissions import Actor
 from runtime.cli import cli
 from runtime.config import load_settings
-from runtime.errors import ConfigError
+from runtime.errors import BusinessErrors, ConfigError
+from runtime.webhooks.subscriptions import subscribe
 from runtime.webhooks.signing import generate_secret
 from tests.conftest import make_settings
 from tests.runtime.test_webhooks_incoming import event, send
@@ -86,11 +89,6 @@ def test_private_webhook_addresses_are_a_vectis_setting(tmp_path):
 
 
 def test_the_setting_decides_whether_a_private_url_may_be_subscribed(database_url, redis_url, tmp_path):
-    from runtime.app import create_app
-    from runtime.auth.permissions import Actor
-    from runtime.errors import BusinessErrors
-    from runtime.webhooks.subscriptions import subscribe
-
     actor = Actor(user_id=1, email="ops@example.test")
     for allowed in (False, True):
         app = create_app(make_settings(database_url, redis_url, tmp_path, secrets_master_key=KEY,
