@@ -13,6 +13,7 @@ from rules.mmoq import MmoqCap
 from rules.mmoq_limits import Source, resolve, violations
 from sqlmodel import select
 
+from runtime.carts.lines import MAX_LINE_BASE_UNITS
 from runtime.catalog.models import Product, ProductVariant
 from runtime.mmoq.caps import fallback, live_caps
 from runtime.mmoq.facts import variant_fact
@@ -36,9 +37,14 @@ def parse_rows(text: str) -> list[Row]:
         parts = raw.replace(",", " ").replace(";", " ").split()
         if not parts:
             continue
-        if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) <= 0:
+        # ASCII digits only: str.isdigit() admits '²', which int() refuses.
+        if len(parts) != 2 or not parts[1].isascii() or not parts[1].isdigit() or not parts[1].strip("0"):
             rows.append(Row(number, parts[0], None, f"line {number}: expected 'SKU quantity' with a positive "
-                                                    f"whole quantity, got {raw.strip()!r}"))
+                                                    f"whole quantity, got {raw.strip()[:80]!r}"))
+            continue
+        if len(parts[1].lstrip("0")) > 7 or int(parts[1]) > MAX_LINE_BASE_UNITS:  # what a cart line accepts
+            rows.append(Row(number, parts[0], None, f"line {number}: at most {MAX_LINE_BASE_UNITS} per line, "
+                                                    f"got {parts[1][:24]}"))
             continue
         rows.append(Row(number, parts[0], int(parts[1])))
     return rows

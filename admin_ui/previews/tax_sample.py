@@ -39,8 +39,9 @@ from runtime.tax.stage import vat_number
 CART_FIELDS = ("tax_cart_rows", "tax_cart_id")
 #: The lookup's address fields → the form's.
 ADDRESS_FIELDS = {"address.country": "ship_country", "address.region": "ship_region"}
-#: A sample cart has at most this many rows (a preview, not a bulk import), each at most this quantity.
-SAMPLE_MAX_LINES, SAMPLE_MAX_QUANTITY = 100, 1_000_000
+#: A sample cart has at most this many rows (a preview, not a bulk import); a row's quantity is
+#: bounded by ``parse_rows`` as a cart line's is.
+SAMPLE_MAX_LINES = 100
 #: How many recent carts the preview offers.
 RECENT_CARTS = 10
 #: Postal code forms where a country has one fixed form; anywhere else 2 to 10 letters, digits,
@@ -184,8 +185,6 @@ def _from_rows(app, session: Session, form, text: str, address, shipping, at, pr
             problems.append(f"tax_cart_rows: {row.error}")
         elif row.sku not in variants:
             problems.append(f"tax_cart_rows: line {row.line}: no variant with SKU {row.sku!r}")
-        elif row.quantity > SAMPLE_MAX_QUANTITY:
-            problems.append(f"tax_cart_rows: line {row.line}: at most {SAMPLE_MAX_QUANTITY} in a sample, got {row.quantity}")
     if problems:
         return None
     currency = channel.default_currency

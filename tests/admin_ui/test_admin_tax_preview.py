@@ -180,7 +180,7 @@ def test_the_date_opens_a_scheduled_draft(app, client, taxed):
      ["tax_channel: no channel &#39;nowhere&#39;", "tax_buyer: no customer with e-mail &#39;ghost@example.test&#39;",
       "ship_country: required (the address the sample is shipped to)"]),
     ({"tax_cart_rows": "MUG-1 99999999999999999999999", "ship_country": "DE"},
-     ["tax_cart_rows: line 1: at most 1000000 in a sample, got 99999999999999999999999"]),
+     ["tax_cart_rows: line 1: at most 1000000 per line, got 99999999999999999999999"]),
     ({"tax_cart_id": "no-such-cart", "tax_cart_rows": ""}, ["tax_cart_id: no cart &#39;no-such-cart&#39;"]),
     ({"tax_cart_id": "x", "tax_cart_rows": "MUG-1 1"}, ["tax_cart_id: give sample rows or a cart&#39;s id, not both"]),
 ])
