@@ -7,14 +7,17 @@ from decimal import Decimal
 
 from runtime.channels.models import ChannelProvider
 from runtime.events.models import OutboxEvent
-from runtime.orders.models import Order
+from runtime.orders.models import Order, OrderLine
 from runtime.payments.models import PaymentTransaction
+from runtime.refunds.execution import execute_refund, reconcile_refunds
 from runtime.refunds.models import RefundLeg, RefundRequest
 from runtime.refunds.review import RefundReviewFlag
 from tests.runtime.refund_helpers import (CANCEL, DECIDE, ORDER, READ, RETRY, SUBMIT, drain, staff,
                                           three_leg_order)
 from tests.runtime.test_carts_api import post, rows
 from tests.runtime.test_tenders_checkout import calls, mock  # noqa: F401
+from tests.runtime.helpers import login
+from tests.runtime.test_tenders_lifecycle import CANCEL as CANCEL_ORDER
 from tests.runtime.test_tenders_lifecycle import _balances
 
 
@@ -70,8 +73,6 @@ def test_a_whole_order_refund_is_approved_by_another_user_and_executed_once_per_
     assert refunds == [(Decimal("4.50"), "refund"), (Decimal("6.00"), "refund"), (Decimal("12.40"), "refund")]
 
     # a second delivery of the job, and the reconciliation, do nothing more
-    from runtime.refunds.execution import execute_refund, reconcile_refunds
-
     with app.app_context():
         assert execute_refund(int(request["id"])) == "skipped"
         assert reconcile_refunds(app) == 0
@@ -123,8 +124,6 @@ def test_bad_refund_input_is_refused_as_data_and_changes_nothing(app, client):
 
 
 def _first_line(app, order_id):
-    from runtime.orders.models import OrderLine
-
     return rows(app, OrderLine, OrderLine.order_id == int(order_id))[0].id
 
 
@@ -213,3 +212,49 @@ def test_three_executed_refunds_in_30_days_flag_the_buyer_and_pause_their_refund
         "message": "orderId: refunds of this account are under review; contact the store"}]}
     # staff still may
     assert _submit(client, order_id, alice, amount="1.00")["errors"] == []
+
+
+def test_every_line_with_its_quantity_and_the_shipping_add_up_to_the_order_total(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    lines = rows(app, OrderLine, OrderLine.order_id == int(order_id))
+    order = rows(app, Order)[0]
+    first = _submit(client, order_id, alice, lines=[{"lineId": str(line.id), "quantity": line.quantity} for line in lines])
+    shipping = _submit(client, order_id, alice, shipping=True)
+
+    assert first["errors"] == [] and shipping["errors"] == []
+    parts = Decimal(first["refundRequest"]["amount"]["amount"]) + Decimal(shipping["refundRequest"]["amount"]["amount"])
+    assert parts == order.total
+    assert Decimal(shipping["refundRequest"]["shippingAmount"]["amount"]) > 0
+    # the same lines, or the shipping, cannot be asked for twice
+    again = _submit(client, order_id, alice, lines=[{"lineId": str(lines[0].id), "quantity": 1}])
+    assert again["errors"][0]["code"] == "INVALID_QUANTITY"
+    assert _submit(client, order_id, alice, shipping=True)["errors"][0]["message"] == (
+        "input.shipping: the shipping is already refunded or asked for")
+
+
+def test_a_cancelled_order_is_refused_and_a_retry_past_the_limit_needs_a_person(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice, bob = staff(app, client, "alice@example.test"), staff(app, client, "bob@example.test")
+    request = _submit(client, order_id, alice, amount="1.00")["refundRequest"]
+
+    def exhausted(session):
+        row = session.get(RefundRequest, int(request["id"]))
+        row.state, row.attempts = "failed", 5
+        session.add(row)
+
+    app.extensions["vectis.db"].run(exhausted)
+    retried = post(client, RETRY, {"id": request["id"]}, bob)["data"]["retryRefundExecution"]
+    assert retried["errors"] == [{"code": "RETRY_LIMIT_REACHED", "field": "refundRequestId", "message":
+                                  "refundRequestId: 5 attempts made, the limit of the refund_request machine; a person "
+                                  "must refund by hand and cancel it"}]
+    assert rows(app, RefundRequest)[0].state == "failed"
+    assert post(client, CANCEL, {"id": request["id"]}, bob)["data"]["cancelRefundRequest"]["errors"] == []
+
+    admin = login(client, "admin@example.test")  # three_leg_order made it
+    assert post(client, CANCEL_ORDER, {"id": order_id}, admin)["data"]["transitionOrder"]["errors"] == []
+    drain(app)
+    refused = _submit(client, order_id, alice, amount="1.00")
+    assert refused["errors"] == [{"code": "ORDER_CANCELLED", "field": "orderId", "message":
+                                  f"orderId: order {rows(app, Order)[0].number} is cancelled; its tenders were given "
+                                  "back on cancel"}]
