@@ -20,7 +20,7 @@ from runtime.approvals import core
 from runtime.approvals.alerts import UNREACHABLE, resolve_alerts, raise_alert
 from runtime.approvals.events import fault, step_event
 from runtime.approvals.models import PENDING, ApprovalRequest
-from runtime.auth.models import User, UserRole
+from runtime.auth.models import Role, User, UserRole
 
 #: Requests checked per transaction by the periodic job.
 BATCH = 200
@@ -28,7 +28,13 @@ BATCH = 200
 
 def _eligible(session: Session, request: ApprovalRequest, tier: dict, decided: set[int]) -> int:
     """Active users who could still approve ``tier`` (not the requester, not already decided)."""
-    if tier.get("roles"):
+    if tier.get("permissions"):  # staff subjects (refunds): anyone whose role grants one of them
+        wanted = set(tier["permissions"])
+        holding = [role.name for role in session.exec(select(Role))
+                   if "*" in role.permissions or wanted & set(role.permissions)]
+        statement = (select(func.count(func.distinct(User.id))).join(UserRole, UserRole.user_id == User.id)
+                     .where(UserRole.role_name.in_(holding), User.is_active))
+    elif tier.get("roles"):
         if request.account_id is None:
             return 0
         statement = (select(func.count(func.distinct(User.id))).join(UserRole, UserRole.user_id == User.id)

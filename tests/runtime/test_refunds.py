@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlmodel import select
+
+from runtime.approvals.models import ApprovalRequest
+from runtime.approvals.quorum import check_pending
+from runtime.auth.models import User
 from runtime.channels.models import ChannelProvider
 from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order, OrderLine
@@ -258,3 +263,23 @@ def test_a_cancelled_order_is_refused_and_a_retry_past_the_limit_needs_a_person(
     assert refused["errors"] == [{"code": "ORDER_CANCELLED", "field": "orderId", "message":
                                   f"orderId: order {rows(app, Order)[0].number} is cancelled; its tenders were given "
                                   "back on cancel"}]
+
+
+def test_the_quorum_check_counts_holders_of_refunds_approve_for_a_refund_request(app, client):
+    order_id, _ = three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    staff(app, client, "bob@example.test")
+    _submit(client, order_id, alice, amount="3.00")
+    with app.app_context():
+        assert check_pending() == 0  # bob and the admin may approve; the requester does not count
+
+    def deactivate(session):
+        for user in session.exec(select(User).where(User.email.in_(["bob@example.test", "admin@example.test"]))):
+            user.is_active = False
+            session.add(user)
+
+    app.extensions["vectis.db"].run(deactivate)
+    with app.app_context():
+        assert check_pending() == 1
+    fault = rows(app, ApprovalRequest)[0].fault
+    assert fault["code"] == "QUORUM_UNREACHABLE" and "0 eligible approver(s) left" in fault["reason"]
