@@ -95,7 +95,7 @@ def figures(session: Session, order: Order, data: dict[str, Any]) -> Figures:
     seen: set[int] = set()
     for index, item in enumerate(lines):
         field = f"input.lines[{index}]"
-        line_id = _int(item.get("line_id"))
+        line_id = as_int(item.get("line_id"))
         line = by_id.get(line_id) if line_id is not None else None
         if line is None:
             raise BusinessError(Code.UNKNOWN_LINE, f"{field}.lineId: order {order.number} has no line "
@@ -128,11 +128,13 @@ def figures(session: Session, order: Order, data: dict[str, Any]) -> Figures:
                    {"kind": "lines", "lines": parts, "shipping": bool(shipping)})
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """An id given as text or a number, or None when it cannot be a row id (a 32-bit key)."""
     try:
-        return int(str(value))
+        number = int(str(value))
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**31 else None
 
 
 def _live_scopes(session: Session, order_id: int) -> list[dict[str, Any]]:

@@ -56,7 +56,7 @@ FILTERS = ("state", "order_id", "requester", "older_than_hours", "newer_than_hou
 
 
 def _order(session: Session, order_id: Any, *, lock: bool = False) -> Order:
-    number = plans._int(order_id)
+    number = plans.as_int(order_id)
     order = session.get(Order, number) if number is not None else None
     if order is None:
         raise BusinessError(Code.NOT_FOUND, f"orderId: no order {order_id!r}", field="orderId")
@@ -160,7 +160,7 @@ def leg_key(request_id: int, tender_id: int) -> str:
 
 def load(session: Session, request_id: Any, *, lock: bool = False) -> RefundRequest:
     """The request, locked (``SELECT … FOR UPDATE``; SQLite: a write that takes the file lock)."""
-    number = plans._int(request_id)
+    number = plans.as_int(request_id)
     found = session.get(RefundRequest, number) if number is not None else None
     if found is None:
         raise BusinessError(Code.NOT_FOUND, f"refundRequestId: no refund request {request_id!r}",
@@ -343,7 +343,7 @@ def list_requests(session: Session, actor: Actor, filter: dict[str, Any] | None,
     states = filter.get("state")
     if states:
         statement = statement.where(RefundRequest.state.in_(list(states)))
-    wanted_order = order_id if order_id is not None else (plans._int(filter["order_id"]) if filter.get("order_id") else None)
+    wanted_order = order_id if order_id is not None else (plans.as_int(filter["order_id"]) if filter.get("order_id") else None)
     if filter.get("order_id") and wanted_order is None:
         raise BusinessError(Code.INVALID_FILTER, f"filter.orderId: {filter['order_id']!r} is not an order id",
                             field="filter.orderId")

@@ -117,6 +117,9 @@ def test_bad_refund_input_is_refused_as_data_and_changes_nothing(app, client):
         assert (answer["errors"][0]["code"], answer["errors"][0]["field"]) == (code, field), answer
         if message:
             assert answer["errors"][0]["message"] == message
+    unknown = _submit(client, "99999999999999999999", alice, amount="1.00")
+    assert unknown["errors"] == [{"code": "NOT_FOUND", "field": "orderId",
+                                  "message": "orderId: no order '99999999999999999999'"}]
     line_id = _first_line(app, order_id)
     too_many = _submit(client, order_id, alice, lines=[{"lineId": str(line_id), "quantity": 99}])
     assert too_many["errors"][0]["code"] == "INVALID_QUANTITY"
