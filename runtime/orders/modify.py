@@ -269,8 +269,8 @@ def adjust_tenders(session: Session, order: Order, legs: list, total: Money, key
             continue
         adjust = getattr(entry.value, "adjust", None) if entry is not None else None
         if not callable(adjust):
-            raise BusinessError(ModifyErrorCode.TENDER_NOT_ADJUSTABLE, f"{field}: a {tender.type} tender cannot change "
-                                "its amount", field=field)
+            raise BusinessError(ModifyErrorCode.TENDER_NOT_ADJUSTABLE, f"{field}: the {tender.type!r} tender type cannot "
+                                "change an authorised amount", field=field)
         done = adjust(session, order, payment, amount, base, field)
         if isinstance(done, PaymentTransaction):  # a card: the same authorisation, or the one replacing it
             session.flush()

@@ -132,3 +132,23 @@ def test_a_debit_the_bank_settled_late_is_left_for_its_capture(app, client, pair
         assert void_expiring_card_auths(app, now=utcnow() + timedelta(days=4)) == Counter({"settled": 1})
     assert [p.state for p in rows(app, PaymentTransaction) if p.gateway == ACH] == ["authorized"]
     assert Decimal(debit.amount) == Decimal("10.00")
+
+
+def test_a_bank_debit_cannot_change_its_amount_so_modifying_its_order_is_refused(app, client):
+    from tests.runtime.test_order_modify import MODIFY
+
+    store(app, capture_mode="AUTHORIZE")
+    cart = ready_cart(client)
+    assert tenders(client, cart, [{key: value for key, value in BANK.items() if key != "amount"}])["errors"] == []
+    order_id = post(client, PLACE, {"id": cart, "key": "k"})["data"]["placeOrder"]["order"]["id"]
+    staff = signed_in(app, client, "sales")
+    before = [(p.type, p.state, p.amount) for p in rows(app, PaymentTransaction)]
+
+    answer = post(client, MODIFY, {"id": order_id, "input": {"lines": [{"sku": "MUG-1", "quantity": 3}],
+                                                             "idempotencyKey": "m"}}, staff)["data"]["modifyOrder"]
+
+    assert answer == {"order": None, "errors": [{"code": "TENDER_NOT_ADJUSTABLE", "field": "tenders[0]",
+                                                 "message": "tenders[0]: the 'ach' tender type cannot change an authorised amount"}]}
+    assert [(p.type, p.state, p.amount) for p in rows(app, PaymentTransaction)] == before == [
+        ("authorization", "authorized", Decimal("22.90"))]
+    assert [d.amount.amount for d in bank(app)._debits.values()] == [Decimal("22.90")]
