@@ -48,8 +48,14 @@ def recorded(path: str, gateway: Any) -> Iterator[None]:
         connection.close()
 
 
+#: path → its secret: a file's secret never changes, so each process reads it once.
+_SECRETS: dict[str, bytes] = {}
+
+
 def secret_of(path: str) -> bytes:
     """The file's fingerprint secret (made with the file), so every process fingerprints alike."""
+    if path in _SECRETS:
+        return _SECRETS[path]
     connection = _open(path)
     try:
         connection.execute("BEGIN IMMEDIATE")
@@ -62,7 +68,8 @@ def secret_of(path: str) -> bytes:
         connection.execute("COMMIT")
     finally:
         connection.close()
-    return bytes.fromhex(body["secret"])
+    _SECRETS[path] = bytes.fromhex(body["secret"])
+    return _SECRETS[path]
 
 
 def _open(path: str) -> sqlite3.Connection:

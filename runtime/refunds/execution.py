@@ -104,12 +104,13 @@ def execute_refund(request_id: int) -> str:
     return database.run(lambda session: _finish(session, int(request_id)))
 
 
-def _lock(session: Session, model: type, row_id: int):
+def _lock(session: Session, model: type, row_id: int, *, missing_ok: bool = False):
     """The row, locked and read fresh (one statement on PostgreSQL)."""
     if session.get_bind().dialect.name == "sqlite":  # no FOR UPDATE: a write takes the file lock
         session.execute(update(model).where(model.id == row_id).values(id=model.id))
-    return session.exec(select(model).where(model.id == row_id).with_for_update()
-                        .execution_options(populate_existing=True)).one()
+    found = session.exec(select(model).where(model.id == row_id).with_for_update()
+                         .execution_options(populate_existing=True))
+    return found.first() if missing_ok else found.one()
 
 
 def external(leg: RefundLeg) -> bool:
@@ -119,10 +120,9 @@ def external(leg: RefundLeg) -> bool:
 
 
 def _claim(app: Flask, session: Session, request_id: int) -> list[int] | None:
-    request = session.get(RefundRequest, request_id)
+    request = _lock(session, RefundRequest, request_id, missing_ok=True)
     if request is None:
         return None
-    request = _lock(session, RefundRequest, request_id)
     now = utcnow()
     if request.state == "approved":
         fire(session, request, "execute", SYSTEM)
