@@ -41,6 +41,7 @@ from runtime.checkout.pipeline import Checkout, stages
 from runtime.checkout.service import check_key
 from runtime.db import after_commit
 from runtime.errors import BusinessError, BusinessErrors
+from runtime.events import emit
 from runtime.inventory import moves
 from runtime.inventory.holds import CONFIRMED, HELD, needed
 from runtime.inventory.models import Reservation
@@ -151,6 +152,7 @@ def _modify(session: Session, actor: Actor, order: Order, channel: Channel, cart
         raise BusinessError(ModifyErrorCode.INVALID_INPUT, "input.lines: an order keeps at least one line; cancel it "
                             "instead", field="input.lines")
     old_lines = list(session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)))
+    previous_total = order.total
     _prime(lines, old_lines)
     versions = list(session.exec(select(OrderVersion.version).where(OrderVersion.order_id == order.id)))
     if not versions:
@@ -167,7 +169,15 @@ def _modify(session: Session, actor: Actor, order: Order, channel: Channel, cart
     for stage in _named(RECORD):
         stage.run(checkout)
     session.flush()
-    session.add(_version(order, number, _new_lines(session, order), legs, key, actor.label, reason))
+    new_lines = _new_lines(session, order)
+    session.add(_version(order, number, new_lines, legs, key, actor.label, reason))
+    emit(session, "order.modified", {
+        "order_id": str(order.id), "channel_id": str(order.channel_id), "version": number,
+        "total": format(Money(order.total, order.currency).amount, "f"),
+        "previous_total": format(Money(previous_total, order.currency).amount, "f"), "currency": order.currency,
+        "lines": len(new_lines),
+        **{k: str(v) for k, v in (("account_id", order.account_id), ("customer_id", order.customer_id)) if v is not None},
+    }, key=str(order.id))
     return order
 
 

@@ -44,7 +44,8 @@ def sample(app, name: str, type_: str) -> float:
 
 
 def test_every_event_type_has_a_schema():
-    assert event_types() == ["approval.step", "cart.created", "cart.updated", "order.created", "order.status_changed",
+    assert event_types() == ["approval.step", "cart.created", "cart.updated", "order.created", "order.modified",
+                             "order.status_changed",
                              "payment.authorized", "payment.captured", "payment.failed", "payment.refunded",
                              "promotion.applied", "state_machine.transitioned", "workflow.fault"]
 
@@ -54,6 +55,8 @@ MINIMAL = {
     "cart.created": {"cart_id": "c1", "channel_id": "web", "currency": "EUR"},
     "cart.updated": {"cart_id": "c1", "change": "line_added", "subtotal": "3.00", "lines": 1},
     "order.created": ORDER,
+    "order.modified": {"order_id": "o1", "channel_id": "1", "version": 2, "total": "31.90", "previous_total": "22.90",
+                       "currency": "EUR", "lines": 1},
     "order.status_changed": {"order_id": "o1", "from_status": "placed", "to_status": "paid", "transition": "pay"},
     "payment.authorized": refunded("p1"),
     "payment.captured": refunded("p1"),

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from runtime.channels.models import Channel
 from runtime.channels.providers import set_provider
+from runtime.events.models import OutboxEvent
 from runtime.inventory.models import Reservation, StockLevel
 from runtime.orders.models import Order, OrderLine
 from runtime.orders.versions import OrderVersion
@@ -230,6 +231,9 @@ def test_every_version_is_kept_and_a_retried_key_changes_nothing(app, client, ca
         [("MUG-1", 2, "18.00")], [("MUG-1", 3, "27.00")], [("MUG-1", 1, "9.00")]]
     assert len(rows(app, OrderVersion)) == 3
     assert gateway_amounts(app) == [("authorized", Decimal("13.90"))]
+    modified = [e.payload for e in rows(app, OutboxEvent) if e.type == "order.modified"]
+    assert [(e["order_id"], e["version"], e["previous_total"], e["total"], e["lines"]) for e in modified] == [
+        (order_id, 2, "22.90", "31.90", 1), (order_id, 3, "31.90", "13.90", 1)]  # the retry emits nothing
 
 
 def test_buyers_modify_their_own_orders_only_where_the_channel_allows(app, client):
