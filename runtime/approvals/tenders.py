@@ -34,7 +34,7 @@ from runtime.money import Money
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.models import CartTender
 from runtime.tenders.plan import CascadeRef, buyer_tenders, plan
-from runtime.tenders.service import MAX_TENDERS, parse_amount
+from runtime.tenders.service import MAX_TENDERS, check_adds_up, check_tenders
 from runtime.tenders.types import TenderCall, TenderLeg, tender_type
 
 #: The phase whose approvers see and may re-curate the split.
@@ -153,35 +153,17 @@ def _parse(session: Session, actor: Actor, cart: Cart, values: Any, total: Money
         count = len(values) if isinstance(values, list) else 0
         raise BusinessError(TenderErrorCode.INVALID_TENDER, f"{FIELD}: 1 to {MAX_TENDERS} tenders, got {count}",
                             field=FIELD)
-    app = current_app._get_current_object()
-    problems: list[BusinessError] = []
-    wanted = []
-    for index, value in enumerate(values):
-        field = f"{FIELD}[{index}]"
-        try:
-            entry = tender_type(app, str(value.get("type") or ""), f"{field}.type")
-            if value.get("amount") is None:
-                raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"{field}.amount: a curated tender names its amount",
-                                    field=f"{field}.amount")
-            amount = parse_amount(value["amount"], total.currency, f"{field}.amount")
-            if entry.name == "card" and not value.get("token") and value.get("saved_payment_method_id") is None:
-                details = _carts_card(cart, field)  # the buyer's card on the cart (setCartPayment)
-            else:
-                details = entry.value.prepare(session, actor, cart, value, field)
-        except BusinessErrors as exc:
-            problems.extend(exc.errors)
-            continue
-        except BusinessError as exc:
-            problems.append(exc)
-            continue
-        wanted.append((entry.name, amount, details))
-    if problems:
-        raise BusinessErrors(problems)
-    given = sum((amount for _n, amount, _d in wanted), 0)
-    if given != total.amount:
-        code = TenderErrorCode.TENDERS_EXCEED_TOTAL if given > total.amount else TenderErrorCode.TENDERS_NOT_COVERED
-        raise BusinessError(code, f"{FIELD}: the tenders add up to {given} {total.currency} but the approved total is "
-                            f"{total.amount} {total.currency}", field=FIELD, due=format(total.amount, "f"))
+
+    def cards_card(entry, value: dict, field: str) -> dict | None:
+        # a card without a token or saved card is the buyer's card on the cart (setCartPayment)
+        if entry.name == "card" and not value.get("token") and value.get("saved_payment_method_id") is None:
+            return _carts_card(cart, field)
+        return None
+
+    wanted = [(entry.name, amount, details) for entry, amount, details in check_tenders(
+        session, actor, cart, values, field=FIELD, currency=total.currency, amount_named_by="a curated tender",
+        prepare=cards_card)]
+    check_adds_up([amount for _n, amount, _d in wanted], total.amount, total.currency, FIELD, "the approved total is")
     return wanted
 
 

@@ -34,8 +34,8 @@ from runtime.tenders.checkout import record_internal
 from runtime.tenders.errors import TenderErrorCode
 from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender, TenderRecuration
-from runtime.tenders.service import MAX_TENDERS, order_tenders, parse_amount
-from runtime.tenders.types import TenderCall, TenderLeg, tender_type
+from runtime.tenders.service import MAX_TENDERS, check_adds_up, check_tenders, order_tenders
+from runtime.tenders.types import TenderCall, TenderLeg
 
 #: Staff permission to replace an order's faulted tenders.
 RECURATE = "payments.tenders.recurate"
@@ -126,32 +126,9 @@ def _parse(session: Session, actor: Actor, cart: Cart, order: Order, values: lis
     if not values or len(values) > MAX_TENDERS:
         raise BusinessError(TenderErrorCode.INVALID_TENDER, f"newCascade: 1 to {MAX_TENDERS} tenders, got {len(values)}",
                             field="newCascade")
-    app = current_app._get_current_object()
-    problems: list[BusinessError] = []
-    wanted = []
-    for index, value in enumerate(values):
-        field = f"newCascade[{index}]"
-        try:
-            entry = tender_type(app, str(value.get("type") or ""), f"{field}.type")
-            if value.get("amount") is None:
-                raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"{field}.amount: a re-curated tender names its "
-                                    "amount", field=f"{field}.amount")
-            amount = parse_amount(value["amount"], order.currency, f"{field}.amount")
-            details = entry.value.prepare(session, actor, cart, value, field)
-        except BusinessErrors as exc:
-            problems.extend(exc.errors)
-            continue
-        except BusinessError as exc:
-            problems.append(exc)
-            continue
-        wanted.append((entry, amount, details))
-    if problems:
-        raise BusinessErrors(problems)
-    total = sum((amount for _e, amount, _d in wanted), Decimal(0))
-    if total != due:
-        code = TenderErrorCode.TENDERS_EXCEED_TOTAL if total > due else TenderErrorCode.TENDERS_NOT_COVERED
-        raise BusinessError(code, f"newCascade: the tenders add up to {total} {order.currency} but the faulted tenders "
-                            f"covered {due} {order.currency}", field="newCascade", due=format(due, "f"))
+    wanted = check_tenders(session, actor, cart, values, field="newCascade", currency=order.currency,
+                           amount_named_by="a re-curated tender")
+    check_adds_up([amount for _e, amount, _d in wanted], due, order.currency, "newCascade", "the faulted tenders covered")
     return wanted
 
 

@@ -3,6 +3,7 @@ terms, and an order's tenders. Each function runs inside the caller's transactio
 raises before anything is written."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,6 +44,47 @@ def parse_amount(value: Any, currency: str, field: str, *, allow_zero: bool = Fa
     return amount
 
 
+def check_tenders(session: Session, actor: Actor, cart, values: list[dict[str, Any]], *, field: str, currency: str,
+                  amount_named_by: str | None = None,
+                  prepare: Callable[[Any, dict[str, Any], str], dict | None] | None = None) -> list[tuple[Any, Decimal | None, dict]]:
+    """Each tender of ``values`` checked by its type: ``(entry, amount, details)`` in order, or every
+    problem at once as BusinessErrors naming ``field[i]``. ``amount_named_by`` (who names it, for
+    the message) makes the amount required; ``prepare(entry, value, field)`` may answer the details
+    itself (None: the tender type prepares them)."""
+    problems: list[BusinessError] = []
+    wanted = []
+    for index, value in enumerate(values):
+        where = f"{field}[{index}]"
+        try:
+            entry = tender_type(current_app, str(value.get("type") or ""), f"{where}.type")
+            if value.get("amount") is None and amount_named_by is not None:
+                raise BusinessError(TenderErrorCode.INVALID_AMOUNT, f"{where}.amount: {amount_named_by} names its amount",
+                                    field=f"{where}.amount")
+            amount = None if value.get("amount") is None else parse_amount(value["amount"], currency, f"{where}.amount")
+            details = prepare(entry, value, where) if prepare is not None else None
+            if details is None:
+                details = entry.value.prepare(session, actor, cart, value, where)
+        except BusinessErrors as exc:
+            problems.extend(exc.errors)
+            continue
+        except BusinessError as exc:
+            problems.append(exc)
+            continue
+        wanted.append((entry, amount, details))
+    if problems:
+        raise BusinessErrors(problems)
+    return wanted
+
+
+def check_adds_up(amounts: list[Decimal], due: Decimal, currency: str, field: str, what: str) -> None:
+    """The tenders' amounts must add up to ``due`` exactly (``what`` names it: "the approved total is")."""
+    given = sum(amounts, Decimal(0))
+    if given != due:
+        code = TenderErrorCode.TENDERS_EXCEED_TOTAL if given > due else TenderErrorCode.TENDERS_NOT_COVERED
+        raise BusinessError(code, f"{field}: the tenders add up to {given} {currency} but {what} {due} {currency}",
+                            field=field, due=format(due, "f"))
+
+
 def set_cart_tenders(session: Session, actor: Actor, token: str, tenders: list[dict[str, Any]]):
     """Replace the buyer's tenders of cart ``token`` (each checked by its type); every problem at once."""
     cart = carts.load_cart(session, actor, token, lock=True)
@@ -50,23 +92,9 @@ def set_cart_tenders(session: Session, actor: Actor, token: str, tenders: list[d
     if len(tenders) > MAX_TENDERS:
         raise BusinessError(TenderErrorCode.INVALID_TENDER, f"tenders: at most {MAX_TENDERS} tenders, got {len(tenders)}",
                             field="tenders")
-    problems: list[BusinessError] = []
-    rows = []
-    for position, value in enumerate(tenders):
-        field = f"tenders[{position}]"
-        try:
-            entry = tender_type(current_app, str(value.get("type") or ""), f"{field}.type")
-            amount = None if value.get("amount") is None else parse_amount(value["amount"], cart.currency, f"{field}.amount")
-            details = entry.value.prepare(session, actor, cart, value, field)
-        except BusinessErrors as exc:
-            problems.extend(exc.errors)
-            continue
-        except BusinessError as exc:
-            problems.append(exc)
-            continue
-        rows.append(CartTender(cart_id=cart.id, position=position, type=entry.name, amount=amount, details=details))
-    if problems:
-        raise BusinessErrors(problems)
+    rows = [CartTender(cart_id=cart.id, position=position, type=entry.name, amount=amount, details=details)
+            for position, (entry, amount, details) in enumerate(
+                check_tenders(session, actor, cart, tenders, field="tenders", currency=cart.currency))]
     session.exec(delete(CartTender).where(CartTender.cart_id == cart.id))
     session.add_all(rows)
     session.flush()
