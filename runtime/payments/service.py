@@ -8,6 +8,7 @@ the same key (and gets the same result), while the next partial capture is a new
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,10 @@ __all__ = ["add_saved_payment_method", "capture_payment", "get_payment", "list_s
 
 #: Rows that hold money at a gateway; follow-ups name one of them.
 PARENT_TYPES = ("authorization", "charge")
+#: What another domain has promised to give back from a payment but not yet given (approved refund
+#: requests, :mod:`runtime.refunds`): ``reserved(session, payment) -> Decimal``. A direct
+#: refundPayment leaves it alone, so both paths together never refund more than was captured.
+REFUND_RESERVATIONS: list[Callable[[Session, PaymentTransaction], Decimal]] = []
 
 
 def get_payment(session: Session, payment_id: Any, *, lock: bool = False, field: str = "paymentId") -> PaymentTransaction:
@@ -85,13 +90,20 @@ def void_payment(session: Session, actor: Actor, payment_id: Any) -> PaymentTran
 
 def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str | None = None) -> PaymentTransaction:
     """Refund ``amount`` (default: all captured and not yet refunded); partial refunds allowed."""
+    # The order's row first, as a refund request's approval takes it: the two cannot both spend the room.
+    order_id = get_payment(session, payment_id).order_id
+    session.exec(select(Order.id).where(Order.id == order_id).with_for_update()).first()
     auth = get_payment(session, payment_id, lock=True)
-    remaining = auth.captured_amount - auth.refunded_amount
+    promised = sum((reserved(session, auth) for reserved in REFUND_RESERVATIONS), Decimal(0))
+    remaining = auth.captured_amount - auth.refunded_amount - promised
     value = _amount(amount, auth.currency) if amount is not None else remaining
-    if value > remaining:
+    if value > remaining or (promised and value <= 0):
+        held = f" ({_fmt(promised, auth)} is promised to approved refund requests)" if promised else ""
         raise BusinessError(PaymentErrorCode.INVALID_AMOUNT,
-                            f"amount: cannot refund {_fmt(value, auth)} {auth.currency}; {_fmt(remaining, auth)} of the {_fmt(auth.captured_amount, auth)} captured remains to refund",
+                            f"amount: cannot refund {_fmt(value, auth)} {auth.currency}; {_fmt(max(remaining, Decimal(0)), auth)} of "
+                            f"the {_fmt(auth.captured_amount, auth)} captured remains to refund{held}",
                             field="amount")
+    remaining = auth.captured_amount - auth.refunded_amount
     transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
     _check(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:refund:{_fmt(auth.refunded_amount, auth)}:{_fmt(value, auth)}"

@@ -17,6 +17,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from runtime.jobs import REFUNDS, register_periodic_job
+    from runtime.payments.service import REFUND_RESERVATIONS
+    from runtime.refunds.plan import reserved_on_payment
     from runtime.refunds.execution import RECONCILE_INTERVAL_SECONDS, expire_effect, reconcile_refunds
     from runtime.refunds.models import RefundRequest
     from runtime.refunds.review import flag_effect
@@ -25,6 +27,8 @@ def init_app(app: Flask) -> None:
     from runtime.state_machines.effects import EFFECT_ACTION
 
     bind(app, RefundRequest, machine=MACHINE, to_fact=fact)
+    if reserved_on_payment not in REFUND_RESERVATIONS:  # a direct refundPayment leaves approved refunds their room
+        REFUND_RESERVATIONS.append(reserved_on_payment)
     registry = app.extensions["vectis.registry"]
     register_periodic_job(registry, "ReconcileRefunds", reconcile_refunds, interval=RECONCILE_INTERVAL_SECONDS,
                           queue=REFUNDS,

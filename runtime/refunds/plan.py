@@ -175,6 +175,17 @@ def refundable(session: Session, order_id: int, *, excluding: int | None = None)
     return rooms
 
 
+def reserved_on_payment(session: Session, payment: PaymentTransaction) -> Decimal:
+    """What approved refund requests still owe from ``payment`` (their legs not done): refundPayment
+    keeps it (``runtime.payments.service.REFUND_RESERVATIONS``)."""
+    total = session.exec(select(func.coalesce(func.sum(RefundLeg.amount), 0))
+                         .join(RefundRequest, RefundRequest.id == RefundLeg.request_id)
+                         .join(PaymentTender, PaymentTender.id == RefundLeg.tender_id)
+                         .where(PaymentTender.payment_transaction_id == payment.id,
+                                RefundRequest.state.in_(RESERVING), RefundLeg.state != LEG_DONE)).one()
+    return Decimal(str(total))
+
+
 def default_plan(rooms: list[TenderRoom], amount: Decimal) -> list[tuple[TenderRoom, Decimal]]:
     """``amount`` over the tenders, last position first, each up to what it can return."""
     plan, left = [], amount

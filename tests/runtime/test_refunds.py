@@ -26,6 +26,10 @@ from tests.runtime.test_tenders_lifecycle import CANCEL as CANCEL_ORDER
 from tests.runtime.test_tenders_lifecycle import _balances
 
 
+REFUND_PAYMENT = ("mutation($id: ID!) { refundPayment(paymentId: $id) { payment { state } "
+                  "errors { code field message } } }")
+
+
 def _submit(client, order_id, token, **input):
     return post(client, SUBMIT, {"order": order_id, "input": {"reason": "damaged", **input}}, token)[
         "data"]["submitRefundForApproval"]
@@ -166,6 +170,13 @@ def test_a_failed_leg_faults_the_request_and_a_retry_runs_only_that_leg(app, cli
     assert _balances(app) == {"gift_card": Decimal("4.50"), "store_credit": Decimal("6.00")}
 
     _set_active(app, provider.id, True)
+    # the failed leg's amount stays promised: a direct refundPayment of the card cannot spend it
+    card = next(p for p in rows(app, PaymentTransaction) if p.type == "authorization" and p.captured_amount > 0
+                and p.gateway.startswith("mock_gateway.payment_gateway"))
+    direct = post(client, REFUND_PAYMENT, {"id": str(card.id)}, login(client, "admin@example.test"))["data"]["refundPayment"]
+    assert [(e["code"], e["field"]) for e in direct["errors"]] == [("INVALID_AMOUNT", "amount")]
+    assert "is promised to approved refund requests" in direct["errors"][0]["message"]
+    assert sorted(calls.refunds.values()) == []
     retried = post(client, RETRY, {"id": request["id"]}, bob)["data"]["retryRefundExecution"]
     drain(app)
 
