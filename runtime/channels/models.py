@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import Boolean, Column, Index, String, UniqueConstraint, false, text
+from sqlalchemy import Boolean, Column, Index, String, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 from runtime.db import ExactDecimal
@@ -53,6 +53,9 @@ class Channel(SQLModel, table=True):
     #: Orders: buyers may change their own authorised, uncaptured orders (``modifyOrder``); staff
     #: with ``orders.modify`` always may.
     buyers_modify_orders: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    #: Refunds: buyers may ask for refunds of their own orders (``submitRefundForApproval``); staff
+    #: with ``refunds.request`` always may.
+    buyers_request_refunds: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
 

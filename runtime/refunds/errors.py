@@ -12,6 +12,8 @@ class RefundErrorCode(str, Enum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     #: More than the order's captured payments can still return (refunded and approved counted).
     REFUND_EXCEEDS_REFUNDABLE = "REFUND_EXCEEDS_REFUNDABLE"
+    #: The order's channel does not let buyers ask for refunds themselves (setChannelRefundSelfService).
+    SELF_SERVICE_OFF = "SELF_SERVICE_OFF"
     UNKNOWN_LINE = "UNKNOWN_LINE"
     INVALID_QUANTITY = "INVALID_QUANTITY"
     INVALID_REASON = "INVALID_REASON"

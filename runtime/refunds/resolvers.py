@@ -8,6 +8,9 @@ from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import select
 
 from runtime.carts.resolvers import cache
+from runtime.channels.context import forget_channels
+from runtime.channels.errors import ChannelErrorCode
+from runtime.channels.service import get_channel
 from runtime.errors import BusinessError, Unauthenticated
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import check_first, connection, decode_cursor, money
@@ -23,6 +26,7 @@ query = QueryType()
 order_type = ObjectType("Order")
 request_type = ObjectType("RefundRequest")
 leg_type = ObjectType("RefundLeg")
+channel_type = ObjectType("Channel")
 
 #: Attempts when another transaction moved the request between our read and our write.
 ATTEMPTS = 3
@@ -143,4 +147,29 @@ def resolve_order_number(request: RefundRequest, info) -> str:
 
 leg_type.set_field("amount", lambda leg, _: money(Money(leg.amount, leg.currency)))
 
-bindables: list[Any] = [mutation, query, order_type, request_type, leg_type]
+@mutation.field("setChannelRefundSelfService")
+@payload
+def resolve_set_refund_self_service(_, info, channel_slug: str, buyers_may_request: bool):
+    ctx = context_of(info)
+    ctx.require("channels.manage")
+
+    def work(session):
+        try:
+            channel = get_channel(session, channel_slug, active_only=False)
+        except BusinessError:
+            raise BusinessError(ChannelErrorCode.NOT_FOUND, f"channelSlug: no channel {channel_slug!r}",
+                                field="channelSlug") from None
+        channel.buyers_request_refunds = bool(buyers_may_request)
+        session.add(channel)
+        forget_channels(session)
+        return channel
+
+    return {"channel": ctx.db.run(work)}
+
+
+@channel_type.field("buyersMayRequestRefunds")
+def resolve_buyers_may_request_refunds(channel, _info) -> bool:
+    return channel.buyers_request_refunds
+
+
+bindables: list[Any] = [mutation, query, order_type, request_type, leg_type, channel_type]

@@ -32,6 +32,7 @@ from runtime.approvals.core import ApprovalErrorCode
 from runtime.approvals.events import step_event
 from runtime.approvals.models import PENDING, WITHDRAWN
 from runtime.auth.permissions import Actor
+from runtime.channels.models import Channel
 from runtime.clock import utcnow
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.jobs import REFUNDS, enqueue
@@ -95,6 +96,9 @@ def submit(session: Session, actor: Actor, order_id: Any, data: dict[str, Any]) 
     staff = actor.has(REQUEST)
     if not staff and not _owns(actor, order):
         raise BusinessError(Code.NOT_FOUND, f"orderId: no order {order_id!r} of yours", field="orderId")
+    if not staff and not session.get(Channel, order.channel_id).buyers_request_refunds:
+        raise BusinessError(Code.SELF_SERVICE_OFF, f"orderId: refunds of order {order.number} are asked for by the "
+                            "store's staff on this channel; contact the store", field="orderId")
     if not staff and paused(session, buyer_key(order)):
         raise BusinessError(Code.NOT_FOUND, "orderId: refunds of this account are under review; contact the store",
                             field="orderId")

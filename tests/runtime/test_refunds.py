@@ -10,7 +10,7 @@ from sqlmodel import select
 from runtime.approvals.models import ApprovalRequest
 from runtime.approvals.quorum import check_pending
 from runtime.auth.models import User
-from runtime.channels.models import ChannelProvider
+from runtime.channels.models import Channel, ChannelProvider
 from runtime.events.models import OutboxEvent
 from runtime.orders.models import Order, OrderLine
 from runtime.payments.models import PaymentTransaction
@@ -28,6 +28,10 @@ from tests.runtime.test_tenders_lifecycle import _balances
 
 REFUND_PAYMENT = ("mutation($id: ID!) { refundPayment(paymentId: $id) { payment { state } "
                   "errors { code field message } } }")
+
+
+SELF_SERVICE = ("mutation($slug: String!, $on: Boolean!) { setChannelRefundSelfService(channelSlug: $slug, "
+                "buyersMayRequest: $on) { channel { slug buyersMayRequestRefunds } errors { code field message } } }")
 
 
 def _submit(client, order_id, token, **input):
@@ -297,3 +301,27 @@ def test_the_quorum_check_counts_holders_of_refunds_approve_for_a_refund_request
         assert check_pending() == 1
     fault = rows(app, ApprovalRequest)[0].fault
     assert fault["code"] == "QUORUM_UNREACHABLE" and "0 eligible approver(s) left" in fault["reason"]
+
+
+def test_a_channel_may_keep_refund_requests_to_its_staff(app, client):
+    order_id, buyer = three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    admin = login(client, "admin@example.test")  # three_leg_order made it
+    slug = app.extensions["vectis.db"].run(lambda s: s.get(Order, int(order_id)).channel_id)
+    slug = app.extensions["vectis.db"].run(lambda s: s.get(Channel, slug).slug)
+
+    refused = post(client, SELF_SERVICE, {"slug": slug, "on": False}, alice)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # channels.manage
+    assert post(client, SELF_SERVICE, {"slug": "nope", "on": False}, admin)["data"]["setChannelRefundSelfService"][
+        "errors"] == [{"code": "NOT_FOUND", "field": "channelSlug", "message": "channelSlug: no channel 'nope'"}]
+    off = post(client, SELF_SERVICE, {"slug": slug, "on": False}, admin)["data"]["setChannelRefundSelfService"]
+    assert off == {"channel": {"slug": slug, "buyersMayRequestRefunds": False}, "errors": []}
+
+    asked = _submit(client, order_id, buyer, amount="1.00")
+    assert asked["refundRequest"] is None and [(e["code"], e["field"]) for e in asked["errors"]] == [
+        ("SELF_SERVICE_OFF", "orderId")]
+    assert rows(app, RefundRequest) == []
+    assert _submit(client, order_id, alice, amount="1.00")["errors"] == []  # staff still may
+
+    post(client, SELF_SERVICE, {"slug": slug, "on": True}, admin)
+    assert _submit(client, order_id, buyer, amount="1.00")["errors"] == []

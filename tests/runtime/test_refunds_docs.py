@@ -53,3 +53,8 @@ def test_the_refund_examples_run_against_the_demo(app, client):
     assert done["legs"][0]["gatewayReference"] and done["legs"][0]["idempotencyKey"].startswith("refund:")
     refused = post(client, retry, {"id": submitted["id"]}, approver, channel="b2b")["data"]["retryRefundExecution"]
     assert refused["errors"][0]["code"] == "REQUEST_NOT_FAILED"
+
+    [switch] = operations(section(DOC.read_text(encoding="utf-8"), "## Who may do what (separation of duties)"))
+    assert b2b(client, switch, {}, admin)["channel"] == {"slug": "b2b", "buyersMayRequestRefunds": False}
+    asked = post(client, submit, {"orderId": order_id}, login(client, *BUYER), channel="b2b")["data"]
+    assert asked["submitRefundForApproval"]["errors"][0]["code"] == "SELF_SERVICE_OFF"
