@@ -48,7 +48,7 @@ def test_the_demo_store_loads_the_catalog_channels_buyers_and_price_lists(app, d
                                    "PriceList")} == {
         "Category": 12, "CategoryTranslation": 12, "Brand": 15, "Attribute": 5, "Product": 300, "ProductVariant": 600,
         "ProductTranslation": 75, "Channel": 2, "ChannelProvider": 4, "ExchangeRate": 1, "CustomerGroup": 2,
-        "Customer": 1, "Account": 2, "Location": 4, "Employee": 9, "Address": 5, "SavedPaymentMethod": 4, "PriceList": 8,
+        "Customer": 1, "Account": 2, "Location": 4, "Employee": 10, "Address": 5, "SavedPaymentMethod": 4, "PriceList": 8,
     }
     # 300 + 600 + 200 + 300x3 tiers + 120 + 60x2 tiers + 86 + 150
     assert counts["PriceListEntry"] == 2476
