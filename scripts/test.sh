@@ -34,4 +34,7 @@ if [ -n "${VECTIS_TEST_DATABASE_URL:-}" ] && ! command -v pg_restore >/dev/null 
     || echo "could not install postgresql-client: the backup test will be skipped"
 fi
 echo "backends: sqlite${VECTIS_TEST_DATABASE_URL:+, postgresql ($VECTIS_TEST_DATABASE_URL)}${VECTIS_TEST_REDIS_URL:+, redis ($VECTIS_TEST_REDIS_URL)}"
-exec .venv/bin/python -m pytest "$@"
+# Both cores (pytest-xdist; each worker migrates its own databases and takes its own Redis
+# database: the given number for the first, one below for the next). VECTIS_TEST_WORKERS=0 runs
+# in this process alone.
+exec .venv/bin/python -m pytest -n "${VECTIS_TEST_WORKERS:-2}" "$@"
