@@ -117,13 +117,23 @@ class NetTermsTender:
         return str(reservation.id)
 
     def undo(self, session: Session, order: Any, payment: Any, undo: Undo) -> str | None:
-        """A void gives the reserved open credit back; a refund also credits what was invoiced."""
-        reservation = session.get(NetTermsReservation, int(payment.gateway_reference))
-        reservation.state = "released"
-        session.add(reservation)
-        if undo.kind == "refund":
-            for receivable in session.exec(select(NetTermsReceivable).where(
-                    NetTermsReceivable.reservation_id == reservation.id, NetTermsReceivable.state == "open")):
+        """A void gives the reserved open credit back; a refund is a credit note of ``undo.amount``
+        against what was invoiced (oldest receivable first), leaving the rest owed."""
+        reservation = lock_row(session, NetTermsReservation, int(payment.gateway_reference))
+        if undo.kind != "refund":
+            reservation.state = "released"
+            session.add(reservation)
+            return str(reservation.id)
+        left = undo.amount.amount
+        for receivable in session.exec(select(NetTermsReceivable).where(
+                NetTermsReceivable.reservation_id == reservation.id, NetTermsReceivable.state == "open")
+                .order_by(NetTermsReceivable.id).with_for_update()):
+            if left <= 0:
+                break
+            credited = min(left, receivable.amount)
+            receivable.amount = Money(receivable.amount - credited, receivable.currency).amount
+            left -= credited
+            if receivable.amount <= 0:
                 receivable.state = "credited"
-                session.add(receivable)
+            session.add(receivable)
         return str(reservation.id)

@@ -21,6 +21,8 @@ from tests.runtime.test_tenders_checkout import (CASCADE, CREDIT, GIFT, ORDER_TE
 CAPTURE = ("mutation($id: ID!, $amount: String) { capturePayment(paymentId: $id, amount: $amount) {"
            " payment { state capturedAmount { amount } } operation { type amount { amount } }"
            " errors { code field message } } }")
+REFUND_AMOUNT = ("mutation($id: ID!, $amount: String) { refundPayment(paymentId: $id, amount: $amount) {"
+                 " payment { state } errors { code message } } }")
 REFUND = ("mutation($id: ID!) { refundPayment(paymentId: $id) { payment { state } operation { type amount { amount } }"
           " errors { code message } } }")
 
@@ -124,3 +126,14 @@ def test_capturing_terms_opens_a_receivable_due_after_the_terms(app, client):
         assert open_credit(session, terms_of(session, acme["account"], "EUR")) == Decimal("27.10")
     again = post(client, CAPTURE, {"id": str(payment.id)}, admin)["data"]["capturePayment"]
     assert again["errors"][0]["code"] == "PAYMENT_STATE_INVALID" and len(rows(app, NetTermsReceivable)) == 1
+    # a partial refund is a credit note of its amount: the rest stays owed and keeps its open credit
+    partial = post(client, REFUND_AMOUNT, {"id": str(payment.id), "amount": "10.00"}, admin)["data"]["refundPayment"]
+    assert partial["errors"] == []
+    assert [(r.amount, r.state) for r in rows(app, NetTermsReceivable)] == [(Decimal("12.90"), "open")]
+    with app.extensions["vectis.db"].session() as session:
+        assert open_credit(session, terms_of(session, acme["account"], "EUR")) == Decimal("37.10")
+    rest = post(client, REFUND_AMOUNT, {"id": str(payment.id), "amount": None}, admin)["data"]["refundPayment"]
+    assert rest["errors"] == [] and rest["payment"]["state"] == "refunded"
+    assert [(r.amount, r.state) for r in rows(app, NetTermsReceivable)] == [(Decimal("0.00"), "credited")]
+    with app.extensions["vectis.db"].session() as session:
+        assert open_credit(session, terms_of(session, acme["account"], "EUR")) == Decimal("50.00")
