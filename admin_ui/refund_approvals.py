@@ -30,7 +30,7 @@ PAGE = 25
 #: The state shown when none is asked for; ``all`` shows every state.
 DEFAULT_STATE, ALL = "requested", "all"
 #: Age filters are bounded so the date they make stays a date (a century of hours).
-MAX_HOURS = 24 * 366 * 100
+MAX_HOURS = service.MAX_FILTER_HOURS
 #: Attempts when another transaction moved the request between our read and our write (as GraphQL).
 ATTEMPTS = 3
 #: A refusal echoes at most this much of what was sent (a flashed message lives in the cookie).
@@ -51,7 +51,7 @@ def _hours(name: str) -> int | None:
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if not text.isascii() or not text.isdigit() or int(text) > MAX_HOURS:
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_HOURS:
         raise BusinessError("INVALID_FILTER", f"{name}: expected a whole number of hours (0 to {MAX_HOURS}), got "
                             f"{_shown(text)}", field=name)
     return int(text)

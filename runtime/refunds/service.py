@@ -54,6 +54,8 @@ PHASE, TIER = "refund", "refund_approvers"
 SYSTEM = SystemActor("system:refunds")
 #: Filters of :func:`list_requests`.
 FILTERS = ("state", "order_id", "requester", "older_than_hours", "newer_than_hours")
+#: Ages a filter may name: a hundred years (beyond it the edge falls before year 1).
+MAX_FILTER_HOURS = 24 * 366 * 100
 
 
 def _order(session: Session, order_id: Any, *, lock: bool = False) -> Order:
@@ -355,16 +357,18 @@ def list_requests(session: Session, actor: Actor, filter: dict[str, Any] | None,
         statement = statement.where(RefundRequest.order_id == wanted_order)
     if filter.get("requester"):
         statement = statement.where(RefundRequest.requester_email == str(filter["requester"]).strip().lower())
-    for key, older in (("older_than_hours", True), ("newer_than_hours", False)):
+    for key, name, older in (("older_than_hours", "olderThanHours", True), ("newer_than_hours", "newerThanHours", False)):
         hours = filter.get(key)
         if hours is None:
             continue
-        if not isinstance(hours, int) or hours < 0:
-            raise BusinessError(Code.INVALID_FILTER, f"filter.{key}: expected hours ≥ 0, got {hours!r}",
-                                field=f"filter.{key}")
+        if not isinstance(hours, int) or not 0 <= hours <= MAX_FILTER_HOURS:
+            raise BusinessError(Code.INVALID_FILTER, f"filter.{name}: expected 0 to {MAX_FILTER_HOURS} hours, "
+                                f"got {hours!r}", field=f"filter.{name}")
         edge = utcnow() - timedelta(hours=hours)
         statement = statement.where(RefundRequest.created_at <= edge if older else RefundRequest.created_at >= edge)
     if after is not None:
+        if plans.as_int(after) is None:  # a forged cursor: an id no row can have
+            raise BusinessError(Code.INVALID_FILTER, "after: not a cursor this API returned", field="after")
         statement = statement.where(RefundRequest.id < after)
     return list(session.exec(statement.order_by(RefundRequest.id.desc()).limit(first)))
 

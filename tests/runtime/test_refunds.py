@@ -325,3 +325,23 @@ def test_a_channel_may_keep_refund_requests_to_its_staff(app, client):
 
     post(client, SELF_SERVICE, {"slug": slug, "on": True}, admin)
     assert _submit(client, order_id, buyer, amount="1.00")["errors"] == []
+
+
+def test_hostile_ids_hours_and_cursors_are_refused_as_data_never_a_fault(app, client):
+    import base64
+    import json
+
+    three_leg_order(app, client)
+    alice = staff(app, client, "alice@example.test")
+    huge = "9" * 40
+    assert post(client, READ, {"id": huge}, alice)["data"]["refundRequest"] is None
+    listing = ("query($f: RefundRequestsFilter, $after: String) { refundRequests(filter: $f, after: $after) {"
+               " nodes { id } } }")
+    cursor = base64.urlsafe_b64encode(json.dumps([10**40]).encode()).decode()
+    for variables, field in (({"f": {"olderThanHours": 2**31 - 1}}, "filter.olderThanHours"),
+                             ({"f": {"newerThanHours": 2**31 - 1}}, "filter.newerThanHours"),
+                             ({"f": {"orderId": huge}}, "filter.orderId"),
+                             ({"after": cursor}, "after")):
+        answer = post(client, listing, variables, alice)
+        [error] = answer["errors"]
+        assert error["extensions"]["code"] == "INVALID_FILTER" and error["message"].startswith(field + ": "), answer
