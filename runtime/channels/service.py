@@ -151,6 +151,24 @@ def get_channel(session: Session, slug: str, *, active_only: bool = True) -> Cha
     return channel
 
 
+def set_channel_policy(session: Session, slug: str, **values: Any) -> Channel:
+    """Set another domain's per-channel rule (``inventory_hold_mode``, ``buyers_modify_orders``,
+    ``buyers_request_refunds``) on channel ``slug``, active or not; this process's channel cache
+    forgets the channel once it commits. The caller checks ``channels.manage`` and the values."""
+    from runtime.channels.context import forget_channels  # context reads this module
+
+    channel = session.exec(select(Channel).where(Channel.slug == slug)).first()
+    if channel is None:
+        raise BusinessError(Code.NOT_FOUND, f"channelSlug: no channel {slug!r}", field="channelSlug")
+    for name, value in values.items():
+        setattr(channel, name, value)
+    channel.updated_at = utcnow()
+    session.add(channel)
+    session.flush()
+    forget_channels(session)
+    return channel
+
+
 def list_channels(session: Session, *, include_inactive: bool = False) -> list[Channel]:
     statement = select(Channel).order_by(Channel.slug)
     return list(session.exec(statement if include_inactive else statement.where(Channel.is_active)))

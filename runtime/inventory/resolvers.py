@@ -214,23 +214,11 @@ def resolve_set_backorder_limit(_, info, sku: str, backorder_limit: int):
 @mutation.field("setChannelInventoryHoldMode")
 @payload
 def resolve_set_hold_mode(_, info, channel_slug: str, mode: str):
-    from runtime.channels.context import forget_channels
-    from runtime.channels.models import Channel
+    from runtime.channels.service import set_channel_policy
 
     ctx = context_of(info)
     ctx.require("channels.manage")
-
-    def work(session):
-        channel = session.exec(select(Channel).where(Channel.slug == channel_slug)).first()
-        if channel is None:
-            raise BusinessError(Code.NOT_FOUND, f"channelSlug: no channel {channel_slug!r}", field="channelSlug")
-        channel.inventory_hold_mode = mode
-        session.add(channel)
-        session.flush()
-        forget_channels(session)
-        return channel
-
-    return {"channel": ctx.db.run(work)}
+    return {"channel": ctx.db.run(lambda session: set_channel_policy(session, channel_slug, inventory_hold_mode=mode))}
 
 
 @mutation.field("pushExternalStock")

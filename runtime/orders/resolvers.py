@@ -13,8 +13,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import Session, select
 
-from runtime.channels.errors import ChannelErrorCode
-from runtime.channels.models import Channel
+from runtime.channels.service import set_channel_policy
 from runtime.errors import BusinessError
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import aware_time, check_first, connection, decode_cursor, money
@@ -293,16 +292,8 @@ def resolve_modify(_, info, order_id: str, input: dict):
 def resolve_set_channel_modification(_, info, channel_slug: str, buyers_may_modify: bool):
     ctx = context_of(info)
     ctx.require("channels.manage")
-
-    def work(session):
-        channel = session.exec(select(Channel).where(Channel.slug == channel_slug)).first()
-        if channel is None:
-            raise BusinessError(ChannelErrorCode.NOT_FOUND, f"channelSlug: no channel {channel_slug!r}", field="channelSlug")
-        channel.buyers_modify_orders = bool(buyers_may_modify)
-        session.add(channel)
-        return channel
-
-    return {"channel": ctx.db.run(work)}
+    return {"channel": ctx.db.run(lambda session: set_channel_policy(session, channel_slug,
+                                                                     buyers_modify_orders=bool(buyers_may_modify)))}
 
 
 def _versions(session: Session, orders: list[Order]) -> dict[int, list]:

@@ -8,9 +8,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from sqlmodel import select
 
 from runtime.carts.resolvers import cache
-from runtime.channels.context import forget_channels
-from runtime.channels.errors import ChannelErrorCode
-from runtime.channels.service import get_channel
+from runtime.channels.service import set_channel_policy
 from runtime.errors import BusinessError, Unauthenticated
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import check_first, connection, decode_cursor, money
@@ -152,19 +150,8 @@ leg_type.set_field("amount", lambda leg, _: money(Money(leg.amount, leg.currency
 def resolve_set_refund_self_service(_, info, channel_slug: str, buyers_may_request: bool):
     ctx = context_of(info)
     ctx.require("channels.manage")
-
-    def work(session):
-        try:
-            channel = get_channel(session, channel_slug, active_only=False)
-        except BusinessError:
-            raise BusinessError(ChannelErrorCode.NOT_FOUND, f"channelSlug: no channel {channel_slug!r}",
-                                field="channelSlug") from None
-        channel.buyers_request_refunds = bool(buyers_may_request)
-        session.add(channel)
-        forget_channels(session)
-        return channel
-
-    return {"channel": ctx.db.run(work)}
+    return {"channel": ctx.db.run(lambda session: set_channel_policy(session, channel_slug,
+                                                                     buyers_request_refunds=bool(buyers_may_request)))}
 
 
 @channel_type.field("buyersMayRequestRefunds")

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from runtime.auth.permissions import Actor
 from runtime.carts.models import Cart
 from runtime.channels.models import CaptureMode, Channel
-from runtime.errors import BusinessError, BusinessErrors
+from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.orders.service import get_order, transition_order
