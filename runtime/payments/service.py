@@ -69,23 +69,23 @@ def capture_payment(session: Session, actor: Actor, payment_id: Any, amount: str
                             f"amount: cannot capture {_fmt(value, auth)} {auth.currency}; {_fmt(remaining, auth)} of {_fmt(auth.amount, auth)} remains to capture",
                             field="amount")
     transition = "capture" if value == remaining else "capture_partial"
-    _check(session, auth, transition, actor, value)
+    check_transition(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:capture:{_fmt(auth.captured_amount, auth)}:{_fmt(value, auth)}"
     result = _gateway(session, auth, lambda gw, cfg: gw.capture(auth.gateway_reference, Money(value, auth.currency), key, cfg),
                       lambda tender, order: tender.capture(session, order, auth, Money(value, auth.currency), key))
     auth.captured_amount += value
-    return _follow_up(session, auth, actor, transition, "capture", key, value, result, "payment.captured")
+    return record_operation(session, auth, actor, transition, "capture", key, value, result, "payment.captured")
 
 
 def void_payment(session: Session, actor: Actor, payment_id: Any) -> PaymentTransaction:
     """Void an uncaptured authorization: nothing of it can be captured afterwards."""
     auth = get_payment(session, payment_id, lock=True)
-    _check(session, auth, "void", actor, None)
+    check_transition(session, auth, "void", actor, None)
     key = f"{auth.idempotency_key}:staff-void"
     remaining = Money(auth.amount - auth.captured_amount, auth.currency)
     result = _gateway(session, auth, lambda gw, cfg: gw.void(auth.gateway_reference, key, cfg),
                       lambda tender, order: tender.undo(session, order, auth, TenderUndo("void", remaining, key)))
-    return _follow_up(session, auth, actor, "void", "void", key, auth.amount - auth.captured_amount, result, None)
+    return record_operation(session, auth, actor, "void", "void", key, auth.amount - auth.captured_amount, result, None)
 
 
 def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str | None = None) -> PaymentTransaction:
@@ -105,12 +105,12 @@ def refund_payment(session: Session, actor: Actor, payment_id: Any, amount: str 
                             field="amount")
     remaining = auth.captured_amount - auth.refunded_amount
     transition = "refund" if value == remaining and auth.captured_amount == auth.amount else "refund_partial"
-    _check(session, auth, transition, actor, value)
+    check_transition(session, auth, transition, actor, value)
     key = f"{auth.idempotency_key}:refund:{_fmt(auth.refunded_amount, auth)}:{_fmt(value, auth)}"
     result = _gateway(session, auth, lambda gw, cfg: gw.refund(auth.gateway_reference, Money(value, auth.currency), key, cfg),
                       lambda tender, order: tender.undo(session, order, auth, TenderUndo("refund", Money(value, auth.currency), key)))
     auth.refunded_amount += value
-    return _follow_up(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
+    return record_operation(session, auth, actor, transition, "refund", key, value, result, "payment.refunded")
 
 
 def payments_of(session: Session, order_ids: list[int]) -> dict[int, list[PaymentTransaction]]:
@@ -145,7 +145,7 @@ def _amount(text: str, currency: str) -> Decimal:
     return value
 
 
-def _check(session: Session, auth: PaymentTransaction, transition: str, actor: Actor, amount: Decimal | None) -> None:
+def check_transition(session: Session, auth: PaymentTransaction, transition: str, actor: Actor, amount: Decimal | None) -> None:
     """The machine's verdict before the gateway is called (nothing moves when it refuses)."""
     from flask import current_app
 
@@ -205,8 +205,9 @@ def _gateway(session: Session, auth: PaymentTransaction, operation, internal=Non
     return gateways.call(lambda: operation(provider.value, provider.config), field="paymentId")
 
 
-def _follow_up(session: Session, auth: PaymentTransaction, actor: Actor, transition: str, kind: str, key: str,
-               value: Decimal, result, event: str | None) -> PaymentTransaction:
+def record_operation(session: Session, auth: PaymentTransaction, actor: Actor, transition: str, kind: str, key: str,
+                     value: Decimal, result, event: str | None) -> PaymentTransaction:
+    """After the gateway (or tender type) answered: the machine's transition, the child row and the event."""
     context = {"amount": float(value)} if transition.endswith("_partial") else None
     apply(session, auth, transition, actor, context)
     child = PaymentTransaction(order_id=auth.order_id, parent_id=auth.id, type=kind, state="succeeded",

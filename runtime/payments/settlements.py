@@ -32,7 +32,7 @@ from runtime.packs.api import PaymentResult, SettlementUpdate
 from runtime.packs.registry import Registry
 from runtime.payments.gateway import SLOT
 from runtime.payments.models import PaymentTransaction
-from runtime.payments.service import PARENT_TYPES, _check, _follow_up
+from runtime.payments.service import PARENT_TYPES, check_transition, record_operation
 from runtime.state_machines.service import SystemActor
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _blocked(session: Session, auth: PaymentTransaction, update: SettlementUpdat
              amount: Decimal | None) -> str | None:
     """Why the machine refuses ``transition`` now, or None: checked before anything is changed."""
     try:
-        _check(session, auth, transition, actor, amount)
+        check_transition(session, auth, transition, actor, amount)
     except BusinessErrors as exc:
         return _ignored(auth, update, f"payment {auth.id} is {auth.state}: " + "; ".join(e.message for e in exc.errors))
     return None
@@ -173,7 +173,7 @@ def _record(session, auth, actor, update, kind: str, transition: str, remaining:
         auth.captured_amount += value
     else:
         auth.refunded_amount += value
-    child = _follow_up(session, auth, actor, transition, kind, _key(auth, kind, update.operation), value,
+    child = record_operation(session, auth, actor, transition, kind, _key(auth, kind, update.operation), value,
                        _result(update), f"payment.{'captured' if kind == 'capture' else 'refunded'}")
     if update.chargeback:
         child.message = f"chargeback: {update.message or update.code or 'the card issuer took the money back'}"[:500]
@@ -188,7 +188,7 @@ def _voided(session, auth, actor, update) -> str:
     refused = _blocked(session, auth, update, "void", actor, None)
     if refused:
         return refused
-    _follow_up(session, auth, actor, "void", "void", _key(auth, "void", operation), auth.amount - auth.captured_amount,
+    record_operation(session, auth, actor, "void", "void", _key(auth, "void", operation), auth.amount - auth.captured_amount,
                PaymentResult(status="", transaction_id=operation, amount=Money(auth.amount, auth.currency),
                              raw={"source": "webhook"}), None)
     return f"{update.kind} {update.authorization}: payment {auth.id} voided"
