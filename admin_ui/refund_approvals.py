@@ -21,7 +21,7 @@ from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.refunds import service
 from runtime.refunds.errors import RefundErrorCode
-from runtime.state_machines import StateMachineErrorCode
+from runtime.state_machines import run_moving
 from runtime.state_machines.service import live_machine
 
 APPROVE = service.APPROVE
@@ -31,8 +31,6 @@ PAGE = 25
 DEFAULT_STATE, ALL = "requested", "all"
 #: Age filters are bounded so the date they make stays a date (a century of hours).
 MAX_HOURS = service.MAX_FILTER_HOURS
-#: Attempts when another transaction moved the request between our read and our write (as GraphQL).
-ATTEMPTS = 3
 #: A refusal echoes at most this much of what was sent (a flashed message lives in the cookie).
 SHOWN = 200
 ACTIONS = ("approve", "reject", "retry")
@@ -146,13 +144,7 @@ def _act(who, request_id: str, action: str):
             done = service.decide(session, who, request_id, action == "approve", note)
         return done.id, done.state, done.approvals, done.approvals_needed, done.attempts
 
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return database().run(work)
-        except BusinessError as exc:
-            if exc.code != StateMachineErrorCode.STATE_CHANGED.value or attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    return run_moving(database(), work)
 
 
 def _done_message(who, action: str, number: int, state: str, approvals: int, needed: int, attempts: int) -> str:

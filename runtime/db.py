@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Numeric, String, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Numeric, String, create_engine, event, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -193,6 +193,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def lock_row(session: Session, model: type, row_id: int, *, missing_ok: bool = False):
+    """Row ``row_id`` of ``model`` locked for the transaction and read fresh: ``SELECT … FOR
+    UPDATE`` on PostgreSQL; on SQLite (no row locks) a no-op write that takes the file lock first.
+    ``missing_ok``: None for a missing row instead of an error."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    found = session.execute(select(model).where(model.id == row_id).with_for_update()
+                            .execution_options(populate_existing=True)).scalars()
+    return found.first() if missing_ok else found.one()
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

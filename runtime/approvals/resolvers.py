@@ -19,19 +19,13 @@ from runtime.errors import BusinessError, BusinessErrors
 from runtime.graphql.context import context_of, payload, query_error
 from runtime.graphql.values import check_first, connection, decode_cursor, money
 from runtime.money import Money
-from runtime.state_machines import StateMachineErrorCode
+from runtime.state_machines import StateMachineErrorCode, run_moving
 from runtime.tenders.errors import TenderErrorCode
 
 mutation = MutationType()
 query = QueryType()
 cart_type = ObjectType("Cart")
 approval_type = ObjectType("CartApproval")
-
-
-#: Attempts when another transaction moved the cart between our read and our write (SQLite,
-#: whose reads take no row lock; PostgreSQL locks the cart and the request first).
-ATTEMPTS = 3
-
 
 #: Codes of ``ApprovalErrorCode`` a tender refusal keeps; another domain's (a card's payment
 #: method error) is answered as INVALID_TENDER with its message.
@@ -63,13 +57,7 @@ def _curating(work):
 
 def _mutate(info, work) -> dict:
     ctx = context_of(info)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            cart = ctx.db.run(lambda session: work(session, ctx.actor))
-            break
-        except BusinessError as exc:
-            if exc.code != StateMachineErrorCode.STATE_CHANGED.value or attempt == ATTEMPTS:
-                raise
+    cart = run_moving(ctx.db, lambda session: work(session, ctx.actor))
     remember(info, cart)
     return {"cart": cart}
 

@@ -32,6 +32,7 @@ from flask import current_app
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from runtime.accounts.ownership import owns
 from runtime.auth.permissions import Actor
 from runtime.carts import lines as cart_lines
 from runtime.carts.errors import CheckoutErrorCode
@@ -39,7 +40,7 @@ from runtime.carts.models import Cart, CartLine
 from runtime.channels.models import Channel
 from runtime.checkout.pipeline import Checkout, stages
 from runtime.checkout.service import check_key
-from runtime.db import after_commit
+from runtime.db import after_commit, lock_row
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.events import emit
 from runtime.inventory import moves
@@ -57,7 +58,6 @@ from runtime.promotions.usage import release_usage
 from runtime.tax.models import OrderTaxLine
 from runtime.tenders.card import MODIFY as MODIFY_ACTOR
 from runtime.tenders.card import void_replaced
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender
 from runtime.tenders.types import Undo, tender_types
 
@@ -185,8 +185,7 @@ def _may_modify(actor: Actor, order: Order, channel: Channel) -> None:
     """Staff with ``orders.modify``; the buyer who owns the order where its channel lets buyers."""
     if actor.has(MODIFY):
         return
-    owner = (actor.user_id is not None and actor.user_id == order.user_id) or (
-        actor.employee_id is not None and order.account_id is not None and actor.account_id == order.account_id)
+    owner = owns(actor, user_id=order.user_id, account_id=order.account_id, staff_permission=MODIFY)
     if owner and channel.buyers_modify_orders and actor.has(BUYER):
         return
     why = "this channel does not let buyers change their orders" if owner else f"it needs {MODIFY}"

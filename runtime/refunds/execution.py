@@ -40,7 +40,7 @@ from typing import Any
 from flask import Flask, current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from runtime.approvals import core
@@ -49,6 +49,7 @@ from runtime.approvals.models import EXPIRED, PENDING
 from runtime.automations.events import publish_event
 from runtime.channels.providers import providers
 from runtime.clock import utcnow
+from runtime.db import lock_row
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.jobs import REFUNDS, enqueue, get_dispatcher
 from runtime.money import Money
@@ -104,15 +105,6 @@ def execute_refund(request_id: int) -> str:
     return database.run(lambda session: _finish(session, int(request_id)))
 
 
-def _lock(session: Session, model: type, row_id: int, *, missing_ok: bool = False):
-    """The row, locked and read fresh (one statement on PostgreSQL)."""
-    if session.get_bind().dialect.name == "sqlite":  # no FOR UPDATE: a write takes the file lock
-        session.execute(update(model).where(model.id == row_id).values(id=model.id))
-    found = session.exec(select(model).where(model.id == row_id).with_for_update()
-                         .execution_options(populate_existing=True))
-    return found.first() if missing_ok else found.one()
-
-
 def external(leg: RefundLeg) -> bool:
     """Whether the leg's money sits at a payment gateway (a registry key ``<pack>.payment_gateway.<name>``),
     where a call can succeed while our commit is lost; ledger tenders commit with their entry."""
@@ -120,7 +112,7 @@ def external(leg: RefundLeg) -> bool:
 
 
 def _claim(app: Flask, session: Session, request_id: int) -> list[int] | None:
-    request = _lock(session, RefundRequest, request_id, missing_ok=True)
+    request = lock_row(session, RefundRequest, request_id, missing_ok=True)
     if request is None:
         return None
     now = utcnow()
@@ -156,7 +148,7 @@ def _start_leg(session: Session, leg_id: int, *, commit_mark: bool) -> tuple[boo
     """Mark the leg executing (with ``commit_mark``: only a gateway leg, in this transaction).
     Returns (uncertain: an earlier run had started it and may have reached the gateway, marked
     now), or None when there is nothing to do."""
-    leg = _lock(session, RefundLeg, leg_id)
+    leg = lock_row(session, RefundLeg, leg_id)
     if leg.state not in (LEG_PENDING, LEG_EXECUTING):
         return None
     if commit_mark and not external(leg):
@@ -171,8 +163,8 @@ def _start_leg(session: Session, leg_id: int, *, commit_mark: bool) -> tuple[boo
 def _refund_leg(app: Flask, session: Session, leg_id: int, uncertain: bool, *, started: bool) -> None:
     leg = session.get(RefundLeg, leg_id)
     tender = session.get(PaymentTender, leg.tender_id)
-    payment = _lock(session, PaymentTransaction, tender.payment_transaction_id)
-    leg = _lock(session, RefundLeg, leg_id)
+    payment = lock_row(session, PaymentTransaction, tender.payment_transaction_id)
+    leg = lock_row(session, RefundLeg, leg_id)
     if not started:  # a ledger leg: marked here, with its refund
         if _start_leg(session, leg_id, commit_mark=False) is None:
             return
@@ -210,7 +202,7 @@ def _looked_up(session: Session, order: Order, payment: PaymentTransaction, leg:
 
 
 def _fail_leg(session: Session, leg_id: int, errors: list[BusinessError]) -> None:
-    leg = _lock(session, RefundLeg, leg_id)
+    leg = lock_row(session, RefundLeg, leg_id)
     if leg.state not in (LEG_PENDING, LEG_EXECUTING):
         return
     first = errors[0]
@@ -221,7 +213,7 @@ def _fail_leg(session: Session, leg_id: int, errors: list[BusinessError]) -> Non
 
 
 def _finish(session: Session, request_id: int) -> str:
-    request = _lock(session, RefundRequest, request_id)
+    request = lock_row(session, RefundRequest, request_id)
     if request.state != "executing":
         return request.state
     legs = list(session.exec(select(RefundLeg).where(RefundLeg.request_id == request_id).order_by(RefundLeg.sequence)))

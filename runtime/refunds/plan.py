@@ -90,7 +90,8 @@ def figures(session: Session, order: Order, data: dict[str, Any]) -> Figures:
     base = order.subtotal - order.discount_total + order.shipping_total
     factor = (total / base) if base else Decimal(0)
     parts, ordered = [], Decimal(0)
-    taken = _lines_taken(session, order.id)
+    scopes = _live_scopes(session, order.id)  # what earlier requests took: lines and shipping
+    taken = _lines_taken(scopes)
     by_id = {line.id: line for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id))}
     seen: set[int] = set()
     for index, item in enumerate(lines):
@@ -116,7 +117,7 @@ def figures(session: Session, order: Order, data: dict[str, Any]) -> Figures:
         ordered += value
     ship = Decimal(0)
     if shipping:
-        if _shipping_taken(session, order.id):
+        if any(scope.get("shipping") for scope in scopes):
             raise BusinessError(Code.INVALID_INPUT, "input.shipping: the shipping is already refunded or asked for",
                                 field="input.shipping")
         if not order.shipping_total:
@@ -142,16 +143,12 @@ def _live_scopes(session: Session, order_id: int) -> list[dict[str, Any]]:
                                                                RefundRequest.state.in_(LIVE_STATES))))
 
 
-def _lines_taken(session: Session, order_id: int) -> dict[int, int]:
+def _lines_taken(scopes: list[dict[str, Any]]) -> dict[int, int]:
     taken: dict[int, int] = {}
-    for scope in _live_scopes(session, order_id):
+    for scope in scopes:
         for part in scope.get("lines", []):
             taken[part["line_id"]] = taken.get(part["line_id"], 0) + part["quantity"]
     return taken
-
-
-def _shipping_taken(session: Session, order_id: int) -> bool:
-    return any(scope.get("shipping") for scope in _live_scopes(session, order_id))
 
 
 def refundable(session: Session, order_id: int, *, excluding: int | None = None) -> list[TenderRoom]:

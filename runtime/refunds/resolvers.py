@@ -17,7 +17,7 @@ from runtime.orders.models import Order
 from runtime.refunds import service
 from runtime.refunds.errors import RefundErrorCode as Code
 from runtime.refunds.models import RefundRequest
-from runtime.state_machines import StateMachineErrorCode
+from runtime.state_machines import run_moving
 
 mutation = MutationType()
 query = QueryType()
@@ -25,10 +25,6 @@ order_type = ObjectType("Order")
 request_type = ObjectType("RefundRequest")
 leg_type = ObjectType("RefundLeg")
 channel_type = ObjectType("Channel")
-
-#: Attempts when another transaction moved the request between our read and our write.
-ATTEMPTS = 3
-
 
 def _signed_in(info):
     ctx = context_of(info)
@@ -39,14 +35,7 @@ def _signed_in(info):
 
 def _mutate(info, work) -> dict:
     ctx = context_of(info)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            request = ctx.db.run(lambda session: work(session, ctx.actor))
-            break
-        except BusinessError as exc:
-            if exc.code != StateMachineErrorCode.STATE_CHANGED.value or attempt == ATTEMPTS:
-                raise
-    return {"refund_request": request}
+    return {"refund_request": run_moving(ctx.db, lambda session: work(session, ctx.actor))}
 
 
 @mutation.field("submitRefundForApproval")

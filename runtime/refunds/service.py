@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from runtime.approvals import core
@@ -34,6 +33,7 @@ from runtime.approvals.models import PENDING, WITHDRAWN
 from runtime.auth.permissions import Actor
 from runtime.channels.models import Channel
 from runtime.clock import utcnow
+from runtime.db import lock_row
 from runtime.errors import BusinessError, BusinessErrors
 from runtime.jobs import REFUNDS, enqueue
 from runtime.orders.models import Order
@@ -43,7 +43,6 @@ from runtime.refunds.models import LEG_DONE, LEG_FAILED, LEG_PENDING, RefundLeg,
 from runtime.refunds.review import paused
 from runtime.state_machines import SystemActor, fire
 from runtime.state_machines.service import live_machine
-from runtime.tenders.ledger import lock_row
 
 SUBJECT = "refund_request"
 MACHINE = "refund_request"
@@ -171,12 +170,7 @@ def load(session: Session, request_id: Any, *, lock: bool = False) -> RefundRequ
     if found is None:
         raise BusinessError(Code.NOT_FOUND, f"refundRequestId: no refund request {request_id!r}",
                             field="refundRequestId")
-    if lock:
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(update(RefundRequest).where(RefundRequest.id == number).values(id=RefundRequest.id))
-        found = session.exec(select(RefundRequest).where(RefundRequest.id == number).with_for_update()
-                             .execution_options(populate_existing=True)).one()
-    return found
+    return lock_row(session, RefundRequest, number) if lock else found
 
 
 def get(session: Session, actor: Actor, request_id: Any) -> RefundRequest:

@@ -23,12 +23,13 @@ from runtime.state_machines.service import (
     available_transitions,
     fire,
     history,
+    run_moving,
 )
 from runtime.state_machines.stranding import on_publish
 
 __all__ = [
     "TIMER", "Binding", "Effect", "EffectCall", "Fired", "Option", "StateMachineErrorCode",
-    "SystemActor", "available_transitions", "bind", "bindings", "fire", "history", "init_app",
+    "SystemActor", "available_transitions", "bind", "bindings", "fire", "history", "init_app", "run_moving",
 ]
 
 

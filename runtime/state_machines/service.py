@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from rules.state_machine import Blocker, StateMachine
@@ -24,6 +25,8 @@ from runtime.errors import BusinessError, BusinessErrors
 from runtime.state_machines.bindings import ENTERED_AT, STATE, Binding, bindings
 from runtime.state_machines.effects import EffectCall, run_effects
 from runtime.state_machines.models import StateTransition
+
+T = TypeVar("T")
 
 #: The definition kind of machines.
 KIND = "state_machine"
@@ -86,6 +89,22 @@ def available_transitions(session: Session, entity: Any, actor: Actor | SystemAc
                               context)
     return [Option(t.name, t.target, tuple(_refusal(b, t.name) for b in blockers))
             for t, blockers in options]
+
+
+#: Times :func:`run_moving` runs a transaction whose entity another one moved first.
+MOVE_ATTEMPTS = 3
+
+
+def run_moving(database, work: Callable[[Session], T], attempts: int = MOVE_ATTEMPTS) -> T:
+    """``database.run(work)`` again from the start while :func:`fire` answers ``STATE_CHANGED``
+    (another transaction moved the entity between our read and our write); the last refusal is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return database.run(work)
+        except BusinessError as exc:
+            if exc.code != StateMachineErrorCode.STATE_CHANGED.value or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def fire(session: Session, entity: Any, transition: str, actor: Actor | SystemActor,

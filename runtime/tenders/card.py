@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from runtime.carts.models import Cart
 from runtime.channels.models import Channel
-from runtime.db import after_commit, after_rollback
+from runtime.db import after_commit, after_rollback, lock_row
 from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.orders.models import Order
@@ -32,7 +32,6 @@ from runtime.payments.methods import validate_payment_method
 from runtime.payments.models import PaymentTransaction
 from runtime.state_machines.service import SystemActor
 from runtime.tenders.intents import journal
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import CartTender, PaymentTender
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo
 

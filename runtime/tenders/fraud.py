@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from runtime.auth.permissions import Actor
 from runtime.clock import utcnow
+from runtime.db import lock_row
 from runtime.errors import BusinessError
 from runtime.orders.models import Order
 from runtime.orders.service import get_order, mark_transition, transition_order
@@ -17,7 +18,6 @@ from runtime.payments import gateway as gateways
 from runtime.payments.models import PaymentTransaction
 from runtime.state_machines.service import SystemActor
 from runtime.tenders.errors import TenderErrorCode
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender
 
 #: Who holds an order at checkout: the gateway's answer, not the buyer's permission.

@@ -14,9 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from runtime.db import lock_row
 from runtime.money import Money
 from runtime.tenders import overdraft
 from runtime.tenders.models import StoredValueAccount, StoredValueEntry
@@ -70,12 +71,6 @@ def lock(session: Session, account_id: int) -> StoredValueAccount:
     no-op UPDATE first, which takes the database's write lock (its driver starts a transaction only
     at the first write, so a read before it could see a balance another writer is changing)."""
     return lock_row(session, StoredValueAccount, account_id)
-
-
-def lock_row(session: Session, model: type, row_id: int):
-    if session.get_bind().dialect.name == "sqlite":
-        session.exec(update(model).where(model.id == row_id).values(id=model.id))
-    return session.exec(select(model).where(model.id == row_id).with_for_update()).one()
 
 
 def balances(session: Session, account_ids: list[int]) -> dict[int, Decimal]:

@@ -16,13 +16,13 @@ import logging
 from flask import Flask, current_app
 from sqlmodel import Session, select
 
+from runtime.db import lock_row
 from runtime.money import Money
 from runtime.orders.models import Order
 from runtime.orders.transitions import apply
 from runtime.payments.models import PaymentTransaction
 from runtime.state_machines.effects import EffectCall
 from runtime.state_machines.service import SystemActor
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender
 from runtime.tenders.types import Undo, tender_types
 

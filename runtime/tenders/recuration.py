@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from runtime.auth.permissions import Actor
 from runtime.carts.models import Cart
 from runtime.channels.models import CaptureMode, Channel
+from runtime.db import lock_row
 from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.orders.models import Order
@@ -32,7 +33,6 @@ from runtime.payments.checkout import record_card
 from runtime.payments.models import PaymentTransaction
 from runtime.tenders.checkout import record_internal
 from runtime.tenders.errors import TenderErrorCode
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import PaymentTender, TenderRecuration
 from runtime.tenders.service import MAX_TENDERS, check_adds_up, check_tenders, order_tenders
 from runtime.tenders.types import TenderCall, TenderLeg

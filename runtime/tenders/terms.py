@@ -11,10 +11,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from runtime.clock import utcnow
+from runtime.db import lock_row
 from runtime.errors import BusinessError
 from runtime.money import Money
 from runtime.tenders.errors import TenderErrorCode
-from runtime.tenders.ledger import lock_row
 from runtime.tenders.models import NetTermsAccount, NetTermsReservation, PaymentTender
 from runtime.tenders.receivables import NetTermsReceivable
 from runtime.tenders.types import Authorized, TenderCall, TenderLeg, Undo, leg_key
